@@ -1,0 +1,189 @@
+"""Read ``benchmark.toml``, validate it, and check every plugin name and parameter.
+
+Every problem becomes one line ``FILE: key.path: what is wrong (did you mean ...)``;
+all are collected before :class:`ConfigError` is raised, so a user fixes them in one go.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+import typing
+from pathlib import Path
+from typing import Any, Iterable
+
+from pydantic import BaseModel, ValidationError
+
+from avbench.contract import PluginKind
+from avbench.contract.errors import AvbenchError
+from avbench.metrics.classification import METRICS
+from avbench.registry import Registry, did_you_mean
+
+from .schema import BenchmarkConfig, PluginRef
+
+
+class ConfigError(AvbenchError):
+    """The configuration is invalid; ``lines`` holds one message per problem."""
+
+    def __init__(self, lines: list[str]) -> None:
+        super().__init__("\n".join(lines))
+        self.lines = lines
+
+
+def load_config(path: str | Path, registry: Registry | None = None,
+                data_overrides: dict[str, str] | None = None) -> BenchmarkConfig:
+    """Parse and validate ``path``; with a registry, also check plugins, parameters and references."""
+    path = Path(path)
+    try:
+        raw = tomllib.loads(path.read_text())
+    except FileNotFoundError:
+        raise ConfigError([f"{path}: no such file"]) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError([f"{path}: not valid TOML: {exc}"]) from None
+    try:
+        config = BenchmarkConfig.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError([f"{path}: {line}" for line in format_validation_error(exc, BenchmarkConfig)]) from None
+    problems = []
+    for name in data_overrides or {}:
+        if name not in config.datasets:
+            problems.append(f"--data {name}: no dataset {name!r} in the file{did_you_mean(name, config.datasets)}")
+    if registry is not None:
+        problems += check_against_registry(config, registry)
+    if problems:
+        raise ConfigError([p if p.startswith("--data") else f"{path}: {p}" for p in problems])
+    return config
+
+
+def check_against_registry(config: BenchmarkConfig, registry: Registry) -> list[str]:
+    """Plugin names, kinds, parameters, cross references and branch compatibility."""
+    problems: list[str] = []
+
+    def check_ref(key: str, ref: PluginRef, kind: PluginKind) -> Any:
+        try:
+            info = registry.info(ref.plugin, kind)
+        except AvbenchError as exc:
+            problems.append(f"{key}.plugin: {exc}")
+            return None
+        try:
+            info.cls.Params.model_validate(ref.params)
+        except ValidationError as exc:
+            problems.extend(f"{key}.params.{line}" for line in format_validation_error(exc, info.cls.Params))
+        return info.cls
+
+    for name, dataset in config.datasets.items():
+        check_ref(f"datasets.{name}", dataset, PluginKind.DATASET)
+    for name, protocol in config.protocols.items():
+        check_ref(f"protocols.{name}", protocol, PluginKind.PROTOCOL)
+    for metric in config.benchmark.metrics:
+        if metric not in METRICS:
+            problems.append(f"benchmark.metrics: unknown metric {metric!r}{did_you_mean(metric, METRICS)}"
+                            f"; known: {', '.join(METRICS)}")
+    for exp_name, exp in config.experiments.items():
+        key = f"experiments.{exp_name}"
+        dataset_cls = None
+        if exp.dataset not in config.datasets:
+            problems.append(f"{key}.dataset: no dataset {exp.dataset!r} declared"
+                            f"{did_you_mean(exp.dataset, config.datasets)}")
+        elif exp.dataset in config.datasets and config.datasets[exp.dataset].plugin in registry.plugins:
+            dataset_cls = registry.plugins[config.datasets[exp.dataset].plugin].cls
+        for i, protocol in enumerate(exp.protocols):
+            if protocol not in config.protocols:
+                problems.append(f"{key}.protocols[{i}]: no protocol {protocol!r} declared"
+                                f"{did_you_mean(protocol, config.protocols)}")
+        if exp.classes and dataset_cls is not None and dataset_cls.labels:
+            for c in exp.classes:
+                if c not in dataset_cls.labels:
+                    problems.append(f"{key}.classes: {c!r} is not a label of dataset plugin "
+                                    f"{dataset_cls.name!r}{did_you_mean(c, dataset_cls.labels)}; "
+                                    f"labels: {', '.join(dataset_cls.labels)}")
+        for branch_name, branch in exp.branches.items():
+            bkey = f"{key}.branches.{branch_name}"
+            extractor = check_ref(f"{bkey}.extractor", branch.extractor, PluginKind.EXTRACTOR)
+            model = check_ref(f"{bkey}.model", branch.model, PluginKind.MODEL) if branch.model else None
+            augmenter = check_ref(f"{bkey}.augment", branch.augment, PluginKind.AUGMENTER) if branch.augment else None
+            if extractor is not None and model is not None and extractor.output_kind not in model.accepts:
+                problems.append(f"{bkey}.model: {model.name!r} accepts "
+                                f"{sorted(k.value for k in model.accepts)}, but extractor {extractor.name!r} "
+                                f"gives {extractor.output_kind.value!r}")
+            if extractor is not None and augmenter is not None and augmenter.modality is not extractor.modality:
+                problems.append(f"{bkey}.augment: {augmenter.name!r} augments {augmenter.modality.value}, "
+                                f"extractor {extractor.name!r} reads {extractor.modality.value}")
+            if (extractor is not None and dataset_cls is not None
+                    and extractor.modality.value not in dataset_cls.modalities):
+                problems.append(f"{bkey}.extractor: {extractor.name!r} reads {extractor.modality.value}, "
+                                f"dataset plugin {dataset_cls.name!r} has {list(dataset_cls.modalities)}")
+        if exp.fusion is not None:
+            check_ref(f"{key}.fusion", exp.fusion, PluginKind.FUSION)
+    return problems
+
+
+def resolve_dataset_root(name: str, config: BenchmarkConfig, base: Path,
+                         overrides: dict[str, str] | None = None) -> Path | None:
+    """Where dataset ``name`` lives: ``--data``, then its environment variable, then the file; None if unset."""
+    dataset = config.datasets[name]
+    value = (overrides or {}).get(name) or os.environ.get(dataset.env_var(name)) or dataset.root
+    if not value:
+        return None
+    root = Path(os.path.expandvars(os.path.expanduser(value)))
+    return root if root.is_absolute() else (base / root)
+
+
+def parse_data_overrides(items: Iterable[str]) -> dict[str, str]:
+    """``NAME=PATH`` pairs from the command line."""
+    out = {}
+    for item in items:
+        name, sep, path = item.partition("=")
+        if not sep or not name or not path:
+            raise ConfigError([f"--data {item!r}: expected NAME=PATH"])
+        out[name] = path
+    return out
+
+
+def format_validation_error(exc: ValidationError, model: type[BaseModel]) -> list[str]:
+    """pydantic errors as ``key.path: message``, with a suggestion for misspelt keys."""
+    lines = []
+    for error in exc.errors():
+        loc = [str(p) for p in error["loc"]]
+        if error["type"] == "extra_forbidden":
+            allowed = _fields_at(model, loc[:-1])
+            hint = did_you_mean(loc[-1], allowed)
+            known = f"; allowed: {', '.join(sorted(allowed))}" if allowed and not hint else ""
+            lines.append(f"{'.'.join(loc)}: unknown key{hint}{known}")
+        elif error["type"] == "missing":
+            lines.append(f"{'.'.join(loc)}: required key is missing")
+        else:
+            value = error.get("input")
+            shown = f" (got {value!r})" if not isinstance(value, (dict, list)) else ""
+            lines.append(f"{'.'.join(loc) or '(top level)'}: {error['msg']}{shown}")
+    return lines
+
+
+def _fields_at(model: Any, loc: list[str]) -> list[str]:
+    """Field names of the model reached by following ``loc`` through nested models and dicts."""
+    current: Any = model
+    for part in loc:
+        current = _inner_model(current, part)
+        if current is None:
+            return []
+    return list(current.model_fields) if isinstance(current, type) and issubclass(current, BaseModel) else []
+
+
+def _inner_model(annotation: Any, part: str) -> Any:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        field = annotation.model_fields.get(part)
+        return _unwrap(field.annotation) if field else None
+    origin = typing.get_origin(annotation)
+    if origin is dict:
+        return _unwrap(typing.get_args(annotation)[1])
+    if origin is list:
+        return _unwrap(typing.get_args(annotation)[0])
+    return None
+
+
+def _unwrap(annotation: Any) -> Any:
+    """``X | None`` to ``X``."""
+    args = [a for a in typing.get_args(annotation) if a is not type(None)]
+    if typing.get_origin(annotation) in (typing.Union, getattr(__import__("types"), "UnionType")) and len(args) == 1:
+        return args[0]
+    return annotation

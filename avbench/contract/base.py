@@ -1,0 +1,101 @@
+"""The declaration every plugin makes: name, kind, version and a parameter model.
+
+Like a scikit-learn estimator, a plugin's constructor only stores its validated
+parameters; work happens in the methods of its kind.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+from typing import Any, ClassVar, Mapping
+
+from pydantic import BaseModel, ConfigDict
+
+
+class PluginKind(str, Enum):
+    """The kinds of plugin avbench runs."""
+
+    DATASET = "dataset"
+    EXTRACTOR = "extractor"
+    AUGMENTER = "augmenter"
+    MODEL = "model"
+    FUSION = "fusion"
+    PROTOCOL = "protocol"
+    FACE_DETECTOR = "face_detector"
+
+
+class Params(BaseModel):
+    """Base of every plugin's parameter model: unknown keys are errors, values are frozen."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class NoParams(Params):
+    """Parameter model of a plugin that takes none."""
+
+
+def default_cache_dir() -> Path:
+    """The cache folder used when no run context gives one (``AVBENCH_CACHE`` or ``.avbench-cache``)."""
+    return Path(os.environ.get("AVBENCH_CACHE", ".avbench-cache")).resolve()
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """What the runner tells a plugin about where it runs.
+
+    ``cache_dir`` is the only folder a plugin may write to; ``device`` is the
+    benchmark-wide device request (``auto``, ``cpu`` or ``cuda``); ``seed`` seeds
+    any randomness; ``resources`` maps resource names (for instance ``models``)
+    to folders the user configured.
+    """
+
+    cache_dir: Path = field(default_factory=default_cache_dir)
+    device: str = "auto"
+    seed: int = 0
+    resources: Mapping[str, str] = field(default_factory=dict)
+
+    def resource(self, name: str, env: str | None = None) -> Path | None:
+        """A configured resource folder, from the benchmark config or the environment variable ``env``."""
+        value = self.resources.get(name) or (os.environ.get(env) if env else None)
+        return Path(value) if value else None
+
+
+class Plugin:
+    """Base of every plugin class.
+
+    Subclasses set ``name``, ``kind``, ``version`` and, when they take parameters,
+    ``Params`` (a :class:`Params` subclass whose fields all have defaults).
+    """
+
+    name: ClassVar[str]
+    kind: ClassVar[PluginKind]
+    version: ClassVar[str]
+    Params: ClassVar[type[Params]] = NoParams
+    description: ClassVar[str] = ""
+
+    def __init__(self, params: Params | Mapping[str, Any] | None = None, **overrides: Any) -> None:
+        if isinstance(params, BaseModel):
+            values = params.model_dump()
+        else:
+            values = dict(params or {})
+        values.update(overrides)
+        self.params = self.Params.model_validate(values)
+        self.context = RunContext()
+
+    def setup(self, context: RunContext) -> None:
+        """Receive the run context before use; override to load resources lazily."""
+        self.context = context
+
+    def get_params(self) -> dict[str, Any]:
+        """Parameters as plain data (defaults filled in), as stored with every result."""
+        return self.params.model_dump(mode="json")
+
+    def cache_salt(self) -> str:
+        """Extra text that changes this plugin's output beyond its parameters (a model file's hash, say)."""
+        return ""
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.get_params()!r})"

@@ -1,0 +1,59 @@
+"""Dataset plugins: turn a folder of media into labelled clips with subjects."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar, Mapping
+
+from .base import Plugin, PluginKind
+
+
+@dataclass(frozen=True)
+class Clip:
+    """One labelled recording.
+
+    ``media`` maps a modality (``audio``, ``video``) to a file path; an
+    audio-visual file may serve both. ``subject`` is the speaker or actor id every
+    protocol splits on. ``meta`` holds the rest of what the file name says
+    (gender, intensity, language...).
+    """
+
+    clip_id: str
+    subject: str
+    label: str
+    media: Mapping[str, str]
+    meta: Mapping[str, Any] = field(default_factory=dict)
+
+    def path(self, modality: str) -> Path:
+        """The file serving ``modality``; KeyError names the clip when it has none."""
+        try:
+            return Path(self.media[modality])
+        except KeyError:
+            raise KeyError(f"clip {self.clip_id} has no {modality} media (has: {sorted(self.media)})") from None
+
+
+class Dataset(Plugin):
+    """A corpus reader.
+
+    ``labels`` lists every emotion the corpus has, in canonical names (neutral,
+    calm, happy, sad, angry, fearful, disgust, surprised). ``embedded`` datasets
+    can create their own files (see :meth:`prepare`); ``synthetic`` ones are
+    labelled as such in every table.
+    """
+
+    kind: ClassVar[PluginKind] = PluginKind.DATASET
+    labels: ClassVar[tuple[str, ...]] = ()
+    modalities: ClassVar[tuple[str, ...]] = ("audio",)
+    embedded: ClassVar[bool] = False
+    synthetic: ClassVar[bool] = False
+
+    def prepare(self, root: Path) -> None:
+        """Make ``root`` ready (an embedded dataset generates its files here); default: nothing."""
+
+    def clips(self, root: Path) -> list[Clip]:
+        """All clips under ``root`` that pass the plugin's filters.
+
+        Raises :class:`~avbench.contract.errors.DatasetError` naming every bad file.
+        """
+        raise NotImplementedError

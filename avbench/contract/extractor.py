@@ -1,0 +1,80 @@
+"""Feature extractors and augmenters: raw media in, one array per clip out."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Any, ClassVar
+
+import numpy as np
+
+from .base import Plugin, PluginKind
+from .dataset import Clip
+
+
+class Modality(str, Enum):
+    AUDIO = "audio"
+    VIDEO = "video"
+
+
+class OutputKind(str, Enum):
+    """Shape family of an extractor's output for one clip."""
+
+    VECTOR = "vector"  # [D]
+    SEQUENCE = "sequence"  # [T, D]
+    IMAGE_STACK = "image_stack"  # [T, H, W]
+    SPECTROGRAM = "spectrogram"  # [F, T]
+
+
+OUTPUT_NDIM = {
+    OutputKind.VECTOR: 1,
+    OutputKind.SEQUENCE: 2,
+    OutputKind.IMAGE_STACK: 3,
+    OutputKind.SPECTROGRAM: 2,
+}
+
+
+class Extractor(Plugin):
+    """Turns one clip into one float32 array of the declared ``output_kind``.
+
+    Extraction is split in two so augmentation can sit between the steps:
+    :meth:`load` decodes the clip's media (an :class:`~avbench.contract.media.AudioSignal`
+    or :class:`~avbench.contract.media.VideoFrames`, or anything the extractor
+    needs), :meth:`features` computes the array. Raise
+    :class:`~avbench.contract.errors.ClipError` for a clip that cannot be used.
+    """
+
+    kind: ClassVar[PluginKind] = PluginKind.EXTRACTOR
+    modality: ClassVar[Modality]
+    output_kind: ClassVar[OutputKind]
+
+    def load(self, clip: Clip) -> Any:
+        """Decode the clip's media for this modality."""
+        raise NotImplementedError
+
+    def features(self, raw: Any) -> np.ndarray:
+        """Compute the feature array from decoded media."""
+        raise NotImplementedError
+
+    def extract(self, clip: Clip) -> np.ndarray:
+        """Features of one clip: ``features(load(clip))``."""
+        return self.features(self.load(clip))
+
+
+class Augmenter(Plugin):
+    """Makes training-only variants of decoded media (noise, pitch shift, ...).
+
+    The runner applies it to clips of training folds only: ``copies`` variants
+    per clip, more for minority classes when ``balance`` is set (see the
+    augmenter's parameters). It must be deterministic for a given ``rng``.
+    """
+
+    kind: ClassVar[PluginKind] = PluginKind.AUGMENTER
+    modality: ClassVar[Modality]
+
+    def augment(self, raw: Any, rng: np.random.Generator) -> Any:
+        """One augmented variant of ``raw``, of the same type."""
+        raise NotImplementedError
+
+    def copies_per_clip(self, labels: np.ndarray) -> np.ndarray:
+        """How many augmented variants each training clip gets (default: ``params.copies`` if set, else 1)."""
+        return np.full(len(labels), int(getattr(self.params, "copies", 1)), dtype=int)

@@ -1,0 +1,1 @@
+"""Classification metrics and their aggregation over folds."""

@@ -210,7 +210,8 @@ class Registry:
 
     def problems(self) -> list[str]:
         """One line per broken entry or duplicated name (what ``--strict`` refuses)."""
-        lines = [f"{b.source}: {b.target}: {b.error}" for b in self.broken]
+        lines = [f"{b.source}: {b.target}" + (f" (plugin {b.name!r})" if b.name else "") + f": {b.error}"
+                 for b in self.broken]
         for name, infos in self.duplicates.items():
             lines.append(f"plugin name {name!r} is provided by both "
                          + " and ".join(f"{i.source} ({i.module})" for i in infos))

@@ -1,0 +1,1 @@
+"""Content-addressed caches shared by experiments."""

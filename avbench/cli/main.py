@@ -1,0 +1,130 @@
+"""The ``avbench`` command: list, run, check, leaderboard, new-plugin."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Sequence
+
+from avbench import __version__
+from avbench.contract.errors import AvbenchError
+from avbench.registry import Registry, discover
+
+EXIT_USAGE = 2
+
+
+def registry_for(args: argparse.Namespace) -> Registry:
+    registry = discover(strict=getattr(args, "strict", False))
+    import avbench.registry as registry_module
+
+    registry_module._cached = registry  # the CLI's registry is the process registry
+    return registry
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    registry = registry_for(args)
+    plugins = [registry.plugins[n].describe() for n in registry.names()]
+    broken = [{"source": b.source, "target": b.target, "name": b.name, "error": b.error} for b in registry.broken]
+    duplicates = {n: [f"{i.source} ({i.module})" for i in infos] for n, infos in registry.duplicates.items()}
+    if args.json:
+        print(json.dumps({"plugins": plugins, "broken": broken, "duplicates": duplicates}, indent=2))
+        return 0
+    from tabulate import tabulate
+
+    rows = [[p["kind"], p["name"], p["version"], p.get("modality", ""), p.get("output_kind", "")
+             or ",".join(p.get("accepts", [])), p["distribution"], p["description"][:60]] for p in plugins]
+    print(tabulate(sorted(rows), headers=["kind", "name", "version", "modality", "output/accepts", "package",
+                                          "description"]))
+    for b in broken:
+        print(f"BROKEN {b['source']}: {b['target']}: {b['error']}")
+    for n, sources in duplicates.items():
+        print(f"DUPLICATE plugin name {n!r}: provided by {' and '.join(sources)}")
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from avbench.config.loader import parse_data_overrides
+    from avbench.runner.run import run_benchmark
+
+    registry = registry_for(args)
+    summary = run_benchmark(args.file, only=args.only, data_overrides=parse_data_overrides(args.data or []),
+                            workers=args.workers, registry=registry, progress=not args.no_progress)
+    skipped_clips = sum(len(v) for v in summary.clip_errors.values())
+    print(f"{summary.done} fold(s) run, {summary.skipped} already done, {summary.failed} failed; "
+          f"{len(summary.errors)} experiment/protocol(s) not run; {skipped_clips} clip(s) skipped for bad media")
+    for exp, clips in summary.clip_errors.items():
+        for clip, reason in sorted(clips.items())[:20]:
+            print(f"  skipped clip {clip} ({exp}): {reason}")
+    print(f"results: {summary.output_dir}")
+    if summary.leaderboard:
+        print(f"leaderboard: {summary.leaderboard}")
+    return 1 if summary.failed else 0
+
+
+def cmd_leaderboard(args: argparse.Namespace) -> int:
+    from avbench.config.loader import load_config
+    from avbench.leaderboard.build import render_leaderboard
+
+    registry = registry_for(args)
+    path = Path(args.file).resolve()
+    config = load_config(path, registry)
+    print(f"leaderboard: {render_leaderboard(config, path.parent, registry)}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="avbench", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"avbench {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("list", help="list installed plugins (and broken ones)")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("--strict", action="store_true", help="fail if any plugin is broken")
+    p.set_defaults(func=cmd_list)
+
+    p = sub.add_parser("run", help="run a benchmark (resumes: finished folds are not recomputed)")
+    p.add_argument("file", nargs="?", default="benchmark.toml")
+    p.add_argument("--only", nargs="+", metavar="NAME", help="run only these experiments")
+    p.add_argument("--data", action="append", metavar="NAME=PATH", help="root folder of dataset NAME")
+    p.add_argument("--workers", type=int, help="worker processes (default: config, else all cores)")
+    p.add_argument("--strict", action="store_true", help="fail if any plugin is broken")
+    p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("leaderboard", help="re-render leaderboards from stored results (no recomputation)")
+    p.add_argument("file", nargs="?", default="benchmark.toml")
+    p.add_argument("--strict", action="store_true")
+    p.set_defaults(func=cmd_leaderboard)
+
+    try:
+        from .check_command import add_check_parser
+
+        add_check_parser(sub)
+    except ImportError:
+        pass
+    try:
+        from .new_plugin_command import add_new_plugin_parser
+
+        add_new_plugin_parser(sub)
+    except ImportError:
+        pass
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except AvbenchError as exc:
+        for line in str(exc).splitlines():
+            print(f"avbench: {line}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("avbench: interrupted; finished folds are stored and will not be recomputed", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Leaderboards: result tables from stored fold records, rendered as parquet, CSV and Markdown."""

@@ -1,0 +1,1 @@
+"""Planning and executing benchmark runs: extraction, folds, results."""

@@ -1,0 +1,268 @@
+"""Planning a run: datasets to clips, clips to extraction tasks, experiments x protocols x folds x seeds to units."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+from avbench import __version__
+from avbench.cache.feature_cache import feature_key, stable_hash
+from avbench.cache.file_hash import FileHashIndex
+from avbench.config.loader import ConfigError, resolve_dataset_root
+from avbench.config.schema import BenchmarkConfig, ExperimentConfig, PluginRef
+from avbench.contract import Clip, Fold, PluginKind, RunContext
+from avbench.contract.errors import AvbenchError
+from avbench.registry import Registry, did_you_mean
+
+from .units import BranchSpec, ExtractTask, FoldUnit, PluginSpec
+
+CHUNK = 16
+
+
+@dataclass
+class DatasetState:
+    name: str
+    plugin: PluginSpec
+    synthetic: bool
+    root: Path | None = None
+    clips: list[Clip] = field(default_factory=list)
+    error: str | None = None
+
+
+@dataclass
+class ExperimentPlan:
+    name: str
+    config: ExperimentConfig
+    dataset: DatasetState
+    classes: tuple[str, ...]
+    clips: list[Clip]
+    branches: tuple[BranchSpec, ...]
+    fusion: PluginSpec | None
+    keys: dict[str, dict[str, str]] = field(default_factory=dict)  # branch -> clip -> feature key
+    error: str | None = None
+
+
+@dataclass
+class Plan:
+    benchmark: str
+    context: RunContext
+    output_dir: Path
+    datasets: dict[str, DatasetState]
+    experiments: dict[str, ExperimentPlan]
+    media_hashes: dict[str, dict[str, str]]
+
+
+def resolve_spec(registry: Registry, ref: PluginRef, kind: PluginKind, context: RunContext) -> PluginSpec:
+    plugin = registry.create(ref.model_dump(), kind, context)
+    return PluginSpec(ref.plugin, plugin.version, plugin.get_params(), plugin.cache_salt())
+
+
+def cache_dir_for(config: BenchmarkConfig, base: Path) -> Path:
+    value = os.environ.get("AVBENCH_CACHE") or config.benchmark.cache or ".avbench-cache"
+    path = Path(os.path.expanduser(value))
+    return (path if path.is_absolute() else base / path).resolve()
+
+
+def select_experiments(config: BenchmarkConfig, only: Sequence[str] | None) -> list[str]:
+    if not only:
+        return list(config.experiments)
+    unknown = [n for n in only if n not in config.experiments]
+    if unknown:
+        raise ConfigError([f"--only {n}: no experiment {n!r}{did_you_mean(n, config.experiments)}" for n in unknown])
+    return [n for n in config.experiments if n in only]
+
+
+def resolve_resources(config: BenchmarkConfig, base: Path) -> dict[str, str]:
+    out = {}
+    for name, value in config.resources.items():
+        expanded = os.path.expandvars(os.path.expanduser(value))
+        if "$" in expanded:  # an unset variable: leave the resource unset
+            continue
+        path = Path(expanded)
+        out[name] = str(path if path.is_absolute() else (base / path).resolve())
+    return out
+
+
+def load_dataset(name: str, config: BenchmarkConfig, registry: Registry, context: RunContext, base: Path,
+                 data_overrides: dict[str, str] | None) -> DatasetState:
+    ref = config.datasets[name]
+    plugin = registry.create({"plugin": ref.plugin, "params": ref.params}, PluginKind.DATASET, context)
+    state = DatasetState(name, PluginSpec(ref.plugin, plugin.version, plugin.get_params(), plugin.cache_salt()),
+                         synthetic=plugin.synthetic)
+    root = resolve_dataset_root(name, config, base, data_overrides)
+    if root is None and plugin.embedded:
+        root = context.cache_dir / "datasets" / f"{ref.plugin}-{stable_hash(plugin.get_params())[:10]}"
+    if root is None:
+        state.error = (f"dataset {name!r} has no root: set {ref.env_var(name)}, give `root` in the config, "
+                       f"or pass --data {name}=PATH")
+        return state
+    state.root = root
+    try:
+        plugin.prepare(root)
+        state.clips = plugin.clips(root)
+    except AvbenchError as exc:
+        state.error = f"dataset {name!r} at {root}: {exc}"
+    return state
+
+
+def build_plan(config: BenchmarkConfig, registry: Registry, base: Path, only: Sequence[str] | None = None,
+               data_overrides: dict[str, str] | None = None, log=print) -> Plan:
+    names = select_experiments(config, only)
+    cache_dir = cache_dir_for(config, base)
+    context = RunContext(cache_dir=cache_dir, device=config.benchmark.device,
+                         resources=resolve_resources(config, base))
+    datasets: dict[str, DatasetState] = {}
+    for name in dict.fromkeys(config.experiments[n].dataset for n in names):
+        datasets[name] = load_dataset(name, config, registry, context, base, data_overrides)
+        state = datasets[name]
+        log(f"dataset {name}: " + (f"SKIPPED: {state.error}" if state.error else
+                                   f"{len(state.clips)} clips at {state.root}"
+                                   + (" (synthetic)" if state.synthetic else "")))
+    hashes = FileHashIndex(cache_dir)
+    media_hashes: dict[str, dict[str, str]] = {}
+    experiments = {}
+    for name in names:
+        exp = config.experiments[name]
+        dataset = datasets[exp.dataset]
+        dataset_cls = registry.info(dataset.plugin.plugin).cls
+        classes = tuple(exp.classes or [l for l in dataset_cls.labels if any(c.label == l for c in dataset.clips)])
+        clips = [c for c in dataset.clips if c.label in classes]
+        branches = tuple(
+            BranchSpec(b, resolve_spec(registry, br.extractor, PluginKind.EXTRACTOR, context),
+                       resolve_spec(registry, br.model, PluginKind.MODEL, context) if br.model else None,
+                       resolve_spec(registry, br.augment, PluginKind.AUGMENTER, context) if br.augment else None)
+            for b, br in exp.branches.items())
+        fusion = resolve_spec(registry, exp.fusion, PluginKind.FUSION, context) if exp.fusion else None
+        plan = ExperimentPlan(name, exp, dataset, classes, clips, branches, fusion, error=dataset.error)
+        for clip in clips:
+            if clip.clip_id not in media_hashes:
+                media_hashes[clip.clip_id] = {m: hashes.hash(p) for m, p in sorted(clip.media.items())}
+        for branch in branches:
+            plan.keys[branch.name] = {c.clip_id: feature_key(branch.extractor.identity, media_hashes[c.clip_id],
+                                                             c.clip_id) for c in clips}
+        experiments[name] = plan
+    hashes.save()
+    return Plan(config.benchmark.name, context, base / config.benchmark.output / config.benchmark.name,
+                datasets, experiments, media_hashes)
+
+
+def extraction_tasks(plan: Plan) -> list[ExtractTask]:
+    """One task per chunk of clips per extractor setting, each clip-feature once across experiments."""
+    from avbench.cache.feature_cache import FeatureCache
+
+    cache = FeatureCache(plan.context.cache_dir)
+    todo: dict[str, tuple[PluginSpec, list[Clip], list[str]]] = {}
+    for exp in plan.experiments.values():
+        if exp.error:
+            continue
+        for branch in exp.branches:
+            setting = stable_hash(branch.extractor.identity)
+            spec, clips, keys = todo.setdefault(setting, (branch.extractor, [], []))
+            for clip in exp.clips:
+                key = exp.keys[branch.name][clip.clip_id]
+                if key not in keys and not cache.has(spec.plugin, key):
+                    clips.append(clip)
+                    keys.append(key)
+    tasks = []
+    for spec, clips, keys in todo.values():
+        for i in range(0, len(clips), CHUNK):
+            tasks.append(ExtractTask(spec, tuple(clips[i:i + CHUNK]), tuple(keys[i:i + CHUNK]), plan.context))
+    return tasks
+
+
+def check_no_leakage(fold: Fold, clips: dict[str, Clip], where: str) -> None:
+    """No subject may be on both the training side and the test side of a fold."""
+    train_subjects = {clips[c].subject for c in fold.training_side()}
+    test_subjects = {clips[c].subject for c in fold.test}
+    shared = train_subjects & test_subjects
+    if shared:
+        raise AvbenchError(f"{where}: fold {fold.name!r} puts subject(s) {sorted(shared)} in both train and test")
+    overlap = set(fold.test) & fold.training_side()
+    if overlap:
+        raise AvbenchError(f"{where}: fold {fold.name!r} has {len(overlap)} clip(s) in both train and test")
+
+
+def fold_units(plan: Plan, config: BenchmarkConfig, registry: Registry,
+               skipped: dict[str, dict[str, str]]) -> tuple[list[FoldUnit], list[dict[str, Any]]]:
+    """Units for every experiment x protocol x fold x seed, and error rows for what cannot be planned."""
+    units, errors = [], []
+    for exp in plan.experiments.values():
+        if exp.error:
+            errors.append({"experiment": exp.name, "protocol": None, "error": exp.error})
+            continue
+        clip_map = {c.clip_id: c for c in exp.clips}
+        exp_skipped = {}
+        for branch in exp.branches:
+            for clip_id, reason in skipped.get(stable_hash(branch.extractor.identity), {}).items():
+                if clip_id in clip_map:
+                    exp_skipped.setdefault(clip_id, f"{branch.extractor.plugin}: {reason}")
+        seeds = exp.config.seeds or config.benchmark.seeds
+        first = True
+        for protocol_key in exp.config.protocols:
+            protocol_ref = config.protocols[protocol_key]
+            try:
+                protocol_spec = resolve_spec(registry, protocol_ref, PluginKind.PROTOCOL, plan.context)
+                protocol = registry.create(protocol_spec.ref, PluginKind.PROTOCOL, plan.context)
+                folds = protocol.folds(exp.clips)
+                for fold in folds:
+                    check_no_leakage(fold, clip_map, f"protocol {protocol_key}")
+            except Exception as exc:
+                errors.append({"experiment": exp.name, "protocol": protocol_key,
+                               "error": f"{type(exc).__name__}: {exc}".splitlines()[0]})
+                continue
+            identity = {
+                "avbench": __version__,
+                "dataset": exp.dataset.plugin.identity,
+                "classes": exp.classes,
+                "branches": [{"name": b.name, "extractor": b.extractor.identity,
+                              "model": b.model.identity if b.model else None,
+                              "augment": b.augment.identity if b.augment else None} for b in exp.branches],
+                "fusion": exp.fusion.identity if exp.fusion else None,
+                "protocol": protocol_spec.identity,
+            }
+            data_hash = stable_hash({c: plan.media_hashes[c] for c in sorted(clip_map)})
+            exp_fp = stable_hash({**identity, "data": data_hash, "seeds": seeds, "skipped": exp_skipped})
+            metadata = {"dataset": exp.dataset.name, "dataset_plugin": exp.dataset.plugin.identity,
+                        "synthetic": exp.dataset.synthetic, "plugins": plugin_versions(exp, protocol_spec)}
+            for seed in seeds:
+                for fold in folds:
+                    fold_clips = sorted(set(fold.test) | fold.training_side())
+                    fp = stable_hash({**identity, "seed": seed, "fold": [fold.name, fold.train, fold.val,
+                                                                         fold.meta, fold.test],
+                                      "data": {c: plan.media_hashes[c] for c in fold_clips},
+                                      "skipped": {c: r for c, r in exp_skipped.items() if c in fold_clips}})
+                    units.append(FoldUnit(
+                        benchmark=plan.benchmark, experiment=exp.name, protocol=protocol_spec,
+                        protocol_key=protocol_key, fold=fold, seed=seed, classes=exp.classes,
+                        branches=exp.branches, fusion=exp.fusion,
+                        clips={c: clip_map[c] for c in fold_clips},
+                        feature_keys={b: {c: keys[c] for c in fold_clips} for b, keys in exp.keys.items()},
+                        media_hashes={c: plan.media_hashes[c] for c in fold_clips},
+                        skipped={c: r for c, r in exp_skipped.items() if c in fold_clips},
+                        context=RunContext(plan.context.cache_dir, plan.context.device, seed, plan.context.resources),
+                        result_dir=plan.output_dir / exp.name / protocol_key / f"seed-{seed}",
+                        fingerprint=fp, experiment_fingerprint=exp_fp,
+                        latency_clips=config.benchmark.latency_clips if first else 0,
+                        metadata=metadata))
+                    first = False
+    return units, errors
+
+
+def plugin_versions(exp: ExperimentPlan, protocol: PluginSpec) -> dict[str, str]:
+    specs = [exp.dataset.plugin, protocol, *(s for b in exp.branches for s in (b.extractor, b.model, b.augment) if s)]
+    if exp.fusion:
+        specs.append(exp.fusion)
+    return {s.plugin: s.version for s in specs}
+
+
+def is_done(unit: FoldUnit) -> bool:
+    """A fold with a stored successful result of the same fingerprint needs no work."""
+    try:
+        record = json.loads(unit.stem.with_suffix(".json").read_text())
+    except (FileNotFoundError, ValueError):
+        return False
+    return (record.get("status") == "ok" and record.get("fingerprint") == unit.fingerprint
+            and unit.stem.with_suffix(".parquet").exists())

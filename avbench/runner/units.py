@@ -1,0 +1,89 @@
+"""Work units: plain, picklable descriptions of work, free of globals, for any executor."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+from avbench.contract import Clip, Fold, RunContext
+
+
+@dataclass(frozen=True)
+class PluginSpec:
+    """A plugin reference resolved against the registry: what it is and exactly how it is set."""
+
+    plugin: str
+    version: str
+    params: Mapping[str, Any]
+    salt: str = ""
+
+    @property
+    def ref(self) -> dict[str, Any]:
+        return {"plugin": self.plugin, "params": dict(self.params)}
+
+    @property
+    def identity(self) -> dict[str, Any]:
+        """Everything about the plugin that can change its output."""
+        return {"plugin": self.plugin, "version": self.version, "params": dict(self.params), "salt": self.salt}
+
+
+@dataclass(frozen=True)
+class BranchSpec:
+    name: str
+    extractor: PluginSpec
+    model: PluginSpec | None = None
+    augment: PluginSpec | None = None
+
+
+@dataclass(frozen=True)
+class ExtractTask:
+    """Extract one extractor's features for a chunk of clips into the feature cache."""
+
+    extractor: PluginSpec
+    clips: tuple[Clip, ...]
+    keys: tuple[str, ...]
+    context: RunContext
+
+
+@dataclass(frozen=True)
+class ExtractOutcome:
+    extractor: str
+    done: tuple[str, ...]
+    errors: Mapping[str, str]
+    seconds: float
+    media_seconds: float
+    diagnostics: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class FoldUnit:
+    """Train on one fold of one experiment with one seed, predict its test clips, store the result."""
+
+    benchmark: str
+    experiment: str
+    protocol: PluginSpec
+    protocol_key: str
+    fold: Fold
+    seed: int
+    classes: tuple[str, ...]
+    branches: tuple[BranchSpec, ...]
+    fusion: PluginSpec | None
+    clips: Mapping[str, Clip]
+    feature_keys: Mapping[str, Mapping[str, str]]
+    media_hashes: Mapping[str, Mapping[str, str]]
+    skipped: Mapping[str, str]
+    context: RunContext
+    result_dir: Path
+    fingerprint: str
+    experiment_fingerprint: str
+    latency_clips: int = 0
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def stem(self) -> Path:
+        return self.result_dir / self.fold.name
+
+    def describe(self) -> dict[str, Any]:
+        return {"experiment": self.experiment, "protocol": self.protocol_key, "fold": self.fold.name,
+                "seed": self.seed, "fingerprint": self.fingerprint}

@@ -1,0 +1,277 @@
+"""What runs inside an executor's worker: feature extraction for a chunk of clips, and one fold.
+
+Both functions take a picklable unit and touch no global state but a per-process
+memo of plugin instances.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+import traceback
+from datetime import datetime, timezone
+from typing import Any, Mapping
+
+import numpy as np
+
+from avbench import __version__
+from avbench.cache.feature_cache import FeatureCache, feature_key
+from avbench.contract import (
+    OUTPUT_NDIM,
+    AudioSignal,
+    BranchBatch,
+    Clip,
+    ClipError,
+    Extractor,
+    FusionData,
+    PluginKind,
+    RunContext,
+    VideoFrames,
+)
+from avbench.registry import get_registry
+from avbench.storage.atomic import atomic_path, write_json
+
+from .units import BranchSpec, ExtractOutcome, ExtractTask, FoldUnit, PluginSpec
+
+_instances: dict[str, Any] = {}
+
+
+def plugin_for(spec: PluginSpec, kind: PluginKind, context: RunContext) -> Any:
+    """A plugin instance for ``spec``, reused within this process (extractors load models once)."""
+    key = json.dumps([spec.plugin, spec.params, str(context)], sort_keys=True, default=str)
+    if key not in _instances:
+        _instances[key] = get_registry().create(spec.ref, kind, context)
+    return _instances[key]
+
+
+def media_seconds(raw: Any) -> float:
+    if isinstance(raw, AudioSignal):
+        return raw.duration
+    if isinstance(raw, VideoFrames) and raw.fps:
+        return len(raw) / raw.fps
+    return 0.0
+
+
+def checked_features(extractor: Extractor, value: Any) -> np.ndarray:
+    """The extractor's output as float32, refusing the wrong rank, emptiness and NaN/inf."""
+    array = np.asarray(value, dtype=np.float32)
+    want = OUTPUT_NDIM[extractor.output_kind]
+    if array.ndim != want:
+        raise ValueError(f"{extractor.name} declared {extractor.output_kind.value} ({want}-D) "
+                         f"but gave shape {array.shape}")
+    if array.size == 0:
+        raise ValueError(f"{extractor.name} gave an empty array {array.shape}")
+    if not np.isfinite(array).all():
+        raise ValueError(f"{extractor.name} gave NaN or inf values")
+    return array
+
+
+def extract_chunk(task: ExtractTask) -> ExtractOutcome:
+    """Extract and cache features for each clip; a bad clip is recorded and skipped."""
+    cache = FeatureCache(task.context.cache_dir)
+    extractor = plugin_for(task.extractor, PluginKind.EXTRACTOR, task.context)
+    done, errors, diagnostics = [], {}, {}
+    seconds = media = 0.0
+    for clip, key in zip(task.clips, task.keys):
+        start = time.perf_counter()
+        try:
+            raw = extractor.load(clip)
+            cache.put(task.extractor.plugin, key, checked_features(extractor, extractor.features(raw)))
+            media += media_seconds(raw)
+            done.append(clip.clip_id)
+        except ClipError as exc:
+            errors[clip.clip_id] = exc.reason
+        except Exception as exc:  # one bad clip never loses the others
+            errors[clip.clip_id] = f"{type(exc).__name__}: {exc}".splitlines()[0]
+        seconds += time.perf_counter() - start
+        if hasattr(extractor, "diagnostics"):
+            try:
+                diagnostics[clip.clip_id] = dict(extractor.diagnostics(clip) or {})
+            except Exception:
+                pass
+    return ExtractOutcome(task.extractor.plugin, tuple(done), errors, seconds, media, diagnostics)
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    try:
+        import torch
+
+        torch.manual_seed(seed)
+    except ImportError:
+        pass
+
+
+class FoldData:
+    """Features and labels of one fold, per branch, loaded from the feature cache."""
+
+    def __init__(self, unit: FoldUnit) -> None:
+        self.unit = unit
+        self.cache = FeatureCache(unit.context.cache_dir)
+        self.index = {label: i for i, label in enumerate(unit.classes)}
+
+    def usable(self, ids: tuple[str, ...]) -> list[str]:
+        return [c for c in ids if c not in self.unit.skipped]
+
+    def batch(self, ids: list[str]) -> BranchBatch:
+        unit = self.unit
+        features = {}
+        for branch in unit.branches:
+            keys = unit.feature_keys[branch.name]
+            loaded = [self.cache.get(branch.extractor.plugin, keys[c]) for c in ids]
+            missing = [c for c, x in zip(ids, loaded) if x is None]
+            if missing:
+                raise RuntimeError(f"features of {len(missing)} clip(s) missing from the cache for branch "
+                                   f"{branch.name!r} (first: {missing[0]}); rerun to re-extract")
+            features[branch.name] = loaded
+        clips = [unit.clips[c] for c in ids]
+        return BranchBatch(features, np.array([self.index[c.label] for c in clips], dtype=np.int64),
+                           np.array([c.subject for c in clips]), np.array(ids))
+
+    def augmented(self, batch: BranchBatch) -> BranchBatch:
+        """Training batch plus augmented copies from each branch that declares an augmenter."""
+        unit = self.unit
+        augmenting = [b for b in unit.branches if b.augment is not None]
+        if not augmenting or len(batch.y) == 0:
+            return batch
+        copies = np.zeros(len(batch.y), dtype=int)
+        augmenters = {}
+        for branch in augmenting:
+            augmenters[branch.name] = plugin_for(branch.augment, PluginKind.AUGMENTER, unit.context)
+            copies = np.maximum(copies, augmenters[branch.name].copies_per_clip(batch.y))
+        features = {name: list(values) for name, values in batch.features.items()}
+        extra_rows: list[int] = []
+        for row, n in enumerate(copies):
+            clip = unit.clips[str(batch.clip_ids[row])]
+            for k in range(int(n)):
+                extra_rows.append(row)
+                for branch in unit.branches:
+                    if branch.name in augmenters:
+                        features[branch.name].append(self._augmented_copy(branch, augmenters[branch.name], clip, k))
+                    else:
+                        features[branch.name].append(batch.features[branch.name][row])
+        rows = np.array(extra_rows, dtype=int)
+        return BranchBatch(features, np.concatenate([batch.y, batch.y[rows]]),
+                           np.concatenate([batch.subjects, batch.subjects[rows]]),
+                           np.concatenate([batch.clip_ids, batch.clip_ids[rows]]))
+
+    def _augmented_copy(self, branch: BranchSpec, augmenter: Any, clip: Clip, k: int) -> np.ndarray:
+        unit = self.unit
+        identity = {"augmenter": branch.augment.identity, "seed": unit.seed, "copy": k}
+        key = feature_key(branch.extractor.identity, unit.media_hashes[clip.clip_id], clip.clip_id, identity)
+        cached = self.cache.get(branch.extractor.plugin, key)
+        if cached is not None:
+            return cached
+        extractor = plugin_for(branch.extractor, PluginKind.EXTRACTOR, unit.context)
+        rng = np.random.default_rng([unit.seed, k, int(feature_key({}, {}, clip.clip_id)[:8], 16)])
+        value = checked_features(extractor, extractor.features(augmenter.augment(extractor.load(clip), rng)))
+        self.cache.put(branch.extractor.plugin, key, value)
+        return value
+
+
+def fit_predictor(unit: FoldUnit, data: FoldData) -> tuple[Any, dict[str, int]]:
+    """Fit the experiment's model (one branch) or fusion (several) on the fold's training side."""
+    registry = get_registry()
+    train = data.augmented(data.batch(data.usable(unit.fold.train)))
+    val_ids = data.usable(unit.fold.val)
+    val = data.batch(val_ids) if val_ids else None
+    sizes = {"train": len(data.usable(unit.fold.train)), "train_with_augmentation": len(train.y),
+             "val": len(val_ids), "meta": 0}
+    if len(train.y) == 0:
+        raise RuntimeError("no usable training clips in this fold")
+    if unit.fusion is None:
+        (branch,) = unit.branches
+        model = registry.create(branch.model.ref, PluginKind.MODEL, unit.context)
+        model.fit(train.features[branch.name], train.y, n_classes=len(unit.classes),
+                  X_val=val.features[branch.name] if val else None, y_val=val.y if val else None)
+        return model, sizes
+    meta_ids = data.usable(unit.fold.meta)
+    sizes["meta"] = len(meta_ids)
+    fusion = registry.create(unit.fusion.ref, PluginKind.FUSION, unit.context)
+    models = {b.name: registry.create(b.model.ref, PluginKind.MODEL, unit.context)
+              for b in unit.branches if b.model is not None}
+    fusion.fit(FusionData(train, len(unit.classes), val=val, meta=data.batch(meta_ids) if meta_ids else None),
+               models, lambda ref: registry.create(ref, context=unit.context))
+    return fusion, sizes
+
+
+def predict(unit: FoldUnit, predictor: Any, features: Mapping[str, list]) -> np.ndarray:
+    if unit.fusion is None:
+        (branch,) = unit.branches
+        proba = predictor.predict_proba(features[branch.name])
+    else:
+        proba = predictor.predict_proba(features)
+    proba = np.asarray(proba, dtype=np.float64)
+    n = len(next(iter(features.values())))
+    if proba.shape != (n, len(unit.classes)):
+        raise ValueError(f"predict_proba gave shape {proba.shape}, expected {(n, len(unit.classes))}")
+    return proba
+
+
+def measure_latency(unit: FoldUnit, predictor: Any, test_ids: list[str]) -> dict[str, Any]:
+    """End-to-end time per clip: decode + extract every branch (no cache) + predict, one clip at a time."""
+    extractors = {b.name: plugin_for(b.extractor, PluginKind.EXTRACTOR, unit.context) for b in unit.branches}
+    times = []
+    for clip_id in test_ids[: unit.latency_clips]:
+        clip = unit.clips[clip_id]
+        start = time.perf_counter()
+        features = {name: [ex.extract(clip)] for name, ex in extractors.items()}
+        predict(unit, predictor, features)
+        times.append((time.perf_counter() - start) * 1000)
+    if not times:
+        return {}
+    return {"clips": len(times), "p50_ms": float(np.percentile(times, 50)),
+            "p95_ms": float(np.percentile(times, 95)), "device": getattr(predictor, "device", "cpu")}
+
+
+def run_fold(unit: FoldUnit) -> dict[str, Any]:
+    """Fit, predict and store one fold; any failure becomes a stored error record, not a lost run."""
+    started = datetime.now(timezone.utc)
+    record: dict[str, Any] = {**unit.describe(), "benchmark": unit.benchmark,
+                              "experiment_fingerprint": unit.experiment_fingerprint,
+                              "classes": list(unit.classes), "avbench_version": __version__,
+                              "test_subjects": list(unit.fold.test_subjects), "started": started.isoformat(),
+                              **dict(unit.metadata)}
+    try:
+        seed_everything(unit.seed)
+        data = FoldData(unit)
+        t0 = time.perf_counter()
+        predictor, sizes = fit_predictor(unit, data)
+        fit_s = time.perf_counter() - t0
+        test_ids = data.usable(unit.fold.test)
+        t0 = time.perf_counter()
+        proba = predict(unit, predictor, data.batch(test_ids).features) if test_ids else np.zeros((0, len(unit.classes)))
+        predict_s = time.perf_counter() - t0
+        write_predictions(unit, test_ids, proba)
+        record.update(status="ok", sizes={**sizes, "test": len(test_ids)}, fit_seconds=fit_s,
+                      predict_seconds=predict_s, device=getattr(predictor, "device", "cpu"),
+                      skipped_test_clips=sorted(c for c in unit.fold.test if c in unit.skipped),
+                      predictions=f"{unit.fold.name}.parquet")
+        if unit.latency_clips and test_ids:
+            record["latency"] = measure_latency(unit, predictor, test_ids)
+    except Exception as exc:
+        record.update(status="error", error=f"{type(exc).__name__}: {exc}".splitlines()[0],
+                      traceback=traceback.format_exc())
+    record["finished"] = datetime.now(timezone.utc).isoformat()
+    write_json(unit.stem.with_suffix(".json"), record)
+    return record
+
+
+def write_predictions(unit: FoldUnit, test_ids: list[str], proba: np.ndarray) -> None:
+    import polars as pl
+
+    clips = [unit.clips[c] for c in test_ids]
+    predicted = proba.argmax(axis=1) if len(proba) else np.zeros(0, dtype=int)
+    frame = pl.DataFrame({
+        "clip_id": test_ids,
+        "subject": [c.subject for c in clips],
+        "label": [c.label for c in clips],
+        "label_index": [unit.classes.index(c.label) for c in clips],
+        "predicted": [unit.classes[i] for i in predicted],
+        "predicted_index": predicted.astype(np.int64),
+        "probabilities": [row.tolist() for row in proba],
+    }, schema_overrides={"probabilities": pl.List(pl.Float64), "label_index": pl.Int64})
+    with atomic_path(unit.stem.with_suffix(".parquet")) as tmp:
+        frame.write_parquet(tmp)

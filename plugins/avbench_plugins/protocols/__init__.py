@@ -1,0 +1,1 @@
+"""Evaluation protocols: how clips are split into folds by subject."""

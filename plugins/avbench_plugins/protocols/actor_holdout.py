@@ -1,0 +1,44 @@
+"""Actor holdout: fixed test and validation actors, the rest train (ravdess-cnn's split by default)."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from pydantic import Field, model_validator
+
+from avbench import hookimpl
+from avbench.contract import Clip, Fold, Params, Protocol
+
+from .subjects import clips_of, require_known, subject_set, subjects_of
+
+
+class ActorHoldout(Protocol):
+    """One fold: ``test`` actors are held out, ``val`` actors kept for early stopping, all others train."""
+
+    name = "actor-holdout"
+    version = "1.0"
+
+    class Params(Params):
+        test: list[int | str] = Field(default_factory=lambda: [23, 24], min_length=1)
+        val: list[int | str] = Field(default_factory=lambda: [21, 22])
+
+        @model_validator(mode="after")
+        def _disjoint(self) -> "ActorHoldout.Params":
+            both = subject_set(self.test) & subject_set(self.val)
+            if both:
+                raise ValueError(f"actors {sorted(both)} are in both test and val")
+            return self
+
+    def folds(self, clips: Sequence[Clip]) -> list[Fold]:
+        present = subjects_of(clips)
+        test, val = subject_set(self.params.test), subject_set(self.params.val)
+        require_known(self.name, "test", test, present)
+        require_known(self.name, "val", val, present)
+        train = frozenset(present) - test - val
+        return [Fold("holdout", train=clips_of(clips, train), val=clips_of(clips, val),
+                     test=clips_of(clips, test), test_subjects=tuple(sorted(test)))]
+
+
+@hookimpl
+def avbench_plugins() -> list[type]:
+    return [ActorHoldout]

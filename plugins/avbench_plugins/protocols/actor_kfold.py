@@ -1,0 +1,66 @@
+"""Actor k-fold from explicit fold lists; the default is the RAVDESS 5-fold split of
+Luna-Jiménez et al. 2022 (Applied Sciences 12(1):327)."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from pydantic import Field, model_validator
+
+from avbench import hookimpl
+from avbench.contract import Clip, Fold, Params, Protocol
+
+from .subjects import clips_of, require_known, subject_set, subjects_of
+
+LUNA_JIMENEZ_2022_RAVDESS = [
+    [2, 5, 14, 15, 16],
+    [3, 6, 7, 13, 18],
+    [10, 11, 12, 19, 20],
+    [8, 17, 21, 23, 24],
+    [1, 4, 9, 22],
+]
+
+
+class ActorKFold(Protocol):
+    """Fold k tests on ``folds[k]`` and trains on every other listed actor; ``val_fold`` picks,
+    per test fold, the next fold's actors for early stopping when set to ``next``."""
+
+    name = "actor-kfold"
+    version = "1.0"
+
+    class Params(Params):
+        folds: list[list[int | str]] = Field(default_factory=lambda: [list(f) for f in LUNA_JIMENEZ_2022_RAVDESS],
+                                             min_length=2)
+        val_fold: str = Field("none", pattern="^(none|next)$")
+
+        @model_validator(mode="after")
+        def _disjoint(self) -> "ActorKFold.Params":
+            seen: dict[str, int] = {}
+            for k, fold in enumerate(self.folds):
+                for s in subject_set(fold):
+                    if s in seen:
+                        raise ValueError(f"actor {s} is in fold {seen[s]} and fold {k}")
+                    seen[s] = k
+            return self
+
+    def folds(self, clips: Sequence[Clip]) -> list[Fold]:
+        present = subjects_of(clips)
+        groups = [subject_set(f) for f in self.params.folds]
+        listed = frozenset().union(*groups)
+        require_known(self.name, "folds", listed, present)
+        out = []
+        for k, test in enumerate(groups):
+            val = groups[(k + 1) % len(groups)] if self.params.val_fold == "next" else frozenset()
+            train = listed - test - val
+            out.append(Fold(f"fold-{k + 1}", train=clips_of(clips, train), val=clips_of(clips, val),
+                            test=clips_of(clips, test), test_subjects=tuple(sorted(test, key=_num))))
+        return out
+
+
+def _num(s: str) -> tuple[int, str]:
+    return (int(s), s) if s.isdigit() else (10**9, s)
+
+
+@hookimpl
+def avbench_plugins() -> list[type]:
+    return [ActorKFold]

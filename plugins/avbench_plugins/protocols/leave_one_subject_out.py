@@ -1,0 +1,40 @@
+"""Leave-one-subject-out: one fold per subject (ristea2019's protocol over CREMA-D's 91 actors)."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from pydantic import Field
+
+from avbench import hookimpl
+from avbench.contract import Clip, Fold, Params, Protocol
+
+from .subjects import clips_of, subjects_of
+
+
+class LeaveOneSubjectOut(Protocol):
+    """Each subject is the test set once; ``val_subjects`` other subjects (the next ones, cyclically) validate."""
+
+    name = "loso"
+    version = "1.0"
+
+    class Params(Params):
+        val_subjects: int = Field(0, ge=0, description="training subjects kept for early stopping per fold")
+
+    def folds(self, clips: Sequence[Clip]) -> list[Fold]:
+        subjects = subjects_of(clips)
+        if len(subjects) < 2 + self.params.val_subjects:
+            raise ValueError(f"protocol 'loso' needs at least {2 + self.params.val_subjects} subjects, "
+                             f"got {len(subjects)}")
+        folds = []
+        for i, held in enumerate(subjects):
+            val = frozenset(subjects[(i + k) % len(subjects)] for k in range(1, self.params.val_subjects + 1))
+            train = frozenset(subjects) - val - {held}
+            folds.append(Fold(f"subject-{held}", train=clips_of(clips, train), val=clips_of(clips, val),
+                              test=clips_of(clips, frozenset({held})), test_subjects=(held,)))
+        return folds
+
+
+@hookimpl
+def avbench_plugins() -> list[type]:
+    return [LeaveOneSubjectOut]

@@ -1,0 +1,64 @@
+"""Leaderboards render from stored results, carry provenance, and keep rows they did not recompute."""
+
+from __future__ import annotations
+
+import json
+
+import polars as pl
+
+from avbench.cli.main import main
+from avbench.runner.run import run_benchmark
+
+
+def test_leaderboard_files_and_provenance(toy_benchmark):
+    path = toy_benchmark()
+    run_benchmark(path, progress=False)
+    board = path.parent / "leaderboards/toy"
+    frame = pl.read_parquet(board / "results.parquet")
+    assert set(frame["protocol"]) == {"holdout", "loso"}
+    row = frame.filter(pl.col("protocol") == "loso").to_dicts()[0]
+    assert row["folds"] == 6 and row["test_clips"] == 72
+    assert 0 <= row["accuracy_mean"] <= 1 and row["accuracy_std"] >= 0
+    assert json.loads(row["plugins"]) == {"toy-dataset": "1.0", "loso": "1.0", "toy-extractor": "1.0",
+                                          "toy-centroid": "1.0"}
+    assert row["seeds"] == [0] and row["avbench_version"] and row["git_commit"]
+    assert row["reported_accuracy"] == 0.5 and row["reported_source"] == "nobody 2020"
+    assert len(json.loads(row["confusion"])) == 3
+    csv = pl.read_csv(board / "results.csv")
+    assert csv.height == 2
+    meta = json.loads((board / "metadata.json").read_text())
+    assert {"avbench_version", "git_commit", "machine", "libraries", "seeds", "rendered"} <= set(meta)
+    markdown = (board / "README.md").read_text()
+    assert "SYNTHETIC" in markdown and "| centroid" in markdown
+    assert (board / "figures/centroid__loso.png").stat().st_size > 1000
+
+
+def test_leaderboard_command_rerenders_without_recomputing(toy_benchmark, capsys):
+    path = toy_benchmark()
+    run_benchmark(path, progress=False)
+    board = path.parent / "leaderboards/toy"
+    before = pl.read_parquet(board / "results.parquet").drop("git_commit")
+    (board / "README.md").unlink()
+    assert main(["leaderboard", str(path)]) == 0
+    assert (board / "README.md").exists()
+    after = pl.read_parquet(board / "results.parquet").drop("git_commit")
+    assert after.select(sorted(after.columns)).equals(before.select(sorted(before.columns)))
+
+
+def test_rows_not_rerun_are_kept_from_the_previous_table(toy_benchmark):
+    path = toy_benchmark()
+    run_benchmark(path, progress=False)
+    board = path.parent / "leaderboards/toy"
+    import shutil
+
+    shutil.rmtree(path.parent / "runs")  # results of earlier runs gone: the table still has them
+    run_benchmark(path, progress=False, only=["centroid"], render=False)
+    frame = pl.read_parquet(board / "results.parquet")
+    assert frame.height == 2
+
+
+def test_single_class_collapse_is_flagged(toy_benchmark):
+    from avbench.leaderboard.build import notes
+
+    assert "collapsed" in notes({"status": "ok", "test_clips": 10, "predicted_classes": 1})
+    assert "collapsed" not in notes({"status": "ok", "test_clips": 10, "predicted_classes": 3})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
@@ -199,6 +200,13 @@ def fold_units(plan: Plan, config: BenchmarkConfig, registry: Registry,
             for clip_id, reason in skipped.get(stable_hash(branch.extractor.identity), {}).items():
                 if clip_id in clip_map:
                     exp_skipped.setdefault(clip_id, f"{branch.extractor.plugin}: {reason}")
+        if clip_map and len(exp_skipped) == len(clip_map):
+            reasons = Counter(r for r in exp_skipped.values())
+            reason, count = reasons.most_common(1)[0]
+            errors.append({"experiment": exp.name, "protocol": None,
+                           "error": f"no usable clip: all {len(clip_map)} failed extraction "
+                                    f"({count} with: {reason})"})
+            continue
         seeds = exp.config.seeds or config.benchmark.seeds
         first = True
         for protocol_key in exp.config.protocols:

@@ -201,3 +201,15 @@ def test_process_pool_gives_the_same_predictions_as_serial(toy_benchmark, tmp_pa
         p.unlink()
     run_benchmark(path, progress=False, workers=2)
     assert predictions(tmp_path) == serial
+
+
+def test_an_experiment_whose_every_clip_fails_is_reported_not_run(toy_benchmark):
+    path = toy_benchmark()
+    path.write_text(path.read_text().replace(
+        'plugin = "toy-dataset"',
+        'plugin = "toy-dataset"\nparams = { subjects = 2, per_label = 1, bad_clips = '
+        '["01-happy-0", "01-sad-0", "01-angry-0", "02-happy-0", "02-sad-0", "02-angry-0"] }'))
+    path.write_text(path.read_text().replace("test = [5, 6], val = [4]", "test = [2], val = []"))
+    summary = run_benchmark(path, progress=False)
+    assert summary.done == 0
+    assert any("no usable clip: all 6 failed extraction" in e["error"] for e in summary.errors)

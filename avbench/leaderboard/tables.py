@@ -61,6 +61,7 @@ def experiment_row(records: list[dict[str, Any]], metrics: list[str]) -> dict[st
         "seeds": sorted({r["seed"] for r in records}),
         "classes": classes,
         "plugins": json.dumps(first.get("plugins", {}), sort_keys=True),
+        "setup": json.dumps(first.get("setup", {}), sort_keys=True),
         "avbench_version": first.get("avbench_version"),
         "experiment_fingerprint": first.get("experiment_fingerprint"),
         "device": sorted({r.get("device", "") for r in ok} - {""}),

@@ -234,7 +234,8 @@ def fold_units(plan: Plan, config: BenchmarkConfig, registry: Registry,
             data_hash = stable_hash({c: plan.media_hashes[c] for c in sorted(clip_map)})
             exp_fp = stable_hash({**identity, "data": data_hash, "seeds": seeds, "skipped": exp_skipped})
             metadata = {"dataset": exp.dataset.name, "dataset_plugin": exp.dataset.plugin.identity,
-                        "synthetic": exp.dataset.synthetic, "plugins": plugin_versions(exp, protocol_spec)}
+                        "synthetic": exp.dataset.synthetic, "plugins": plugin_versions(exp, protocol_spec),
+                        "setup": identity}
             for seed in seeds:
                 for fold in folds:
                     fold_clips = sorted(set(fold.test) | fold.training_side())

@@ -1,0 +1,1 @@
+"""Dataset plugins: corpus readers (RAVDESS, CREMA-D, RML) and the embedded synthetic demo set."""

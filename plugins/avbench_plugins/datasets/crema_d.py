@@ -1,0 +1,173 @@
+"""``crema-d``: the CREMA-D corpus (Cao et al. 2014), 91 actors, 6 emotions, read from its file names.
+
+The distribution has ``AudioWAV/*.wav``, ``AudioMP3/*.mp3`` and ``VideoFlash/*.flv``
+named ``ActorID_Sentence_Emotion_Level``; files are found recursively and joined by
+that stem, so any copy (mp4 conversions, flac, one flat folder) reads the same.
+Gender, age, race and ethnicity come from ``VideoDemographics.csv`` when the root
+(or a sub-folder) holds it; without it gender is ``unknown``.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import ClassVar, Literal
+
+from pydantic import Field, field_validator
+
+from avbench import hookimpl
+from avbench.contract import Clip, Dataset, DatasetError, Params
+
+from .naming.crema_d_names import (ACTORS, LABELS, LEVELS, SENTENCES, CremaDName, CremaDNameError,
+                                   parse_crema_d_name)
+from .tree import check_classes, find_media, group_takes, no_clips_error, no_media_error, relative, require_root
+
+ENV_VAR = "AVBENCH_CREMA_D_ROOT"
+DEMOGRAPHICS = "VideoDemographics.csv"
+LAYOUT = ("files named ActorID_Sentence_Emotion_Level.ext in any sub-folder, e.g. AudioWAV/1001_DFA_ANG_XX.wav "
+          "and VideoFlash/1001_DFA_ANG_XX.flv (optionally VideoDemographics.csv at the root)")
+
+
+class CremaDParams(Params):
+    classes: list[str] = Field([], description="emotion subset (canonical names); empty = all")
+    actors: list[int] = Field([], description="actor ids 1001-1091; empty = all")
+    levels: list[Literal["LO", "MD", "HI", "XX"]] = Field([], description="emotion levels; empty = all")
+    sentences: list[str] = Field([], description="sentence codes (IEO, TIE, ...); empty = all")
+    audio_extensions: list[str] = Field(["wav", "flac", "mp3"], min_length=1,
+                                        description="audio file types, in order of preference")
+    video_extensions: list[str] = Field(["flv", "mp4"], min_length=1,
+                                        description="video file types, in order of preference")
+    audio_from_video: bool = Field(True, description="let the video file serve audio when a take has no audio file")
+    require: list[Literal["audio", "video"]] = Field([], description="drop takes lacking one of these")
+    exclude: list[str] = Field([], description="glob patterns of files to leave out")
+
+    @field_validator("classes")
+    @classmethod
+    def _known_classes(cls, value: list[str]) -> list[str]:
+        return check_classes(value, LABELS, "CREMA-D")
+
+    @field_validator("actors")
+    @classmethod
+    def _known_actors(cls, value: list[int]) -> list[int]:
+        bad = [a for a in value if a not in ACTORS]
+        if bad:
+            raise ValueError(f"CREMA-D actors are 1001-1091, not {bad}")
+        return value
+
+    @field_validator("sentences")
+    @classmethod
+    def _known_sentences(cls, value: list[str]) -> list[str]:
+        bad = [s for s in value if s not in SENTENCES]
+        if bad:
+            raise ValueError(f"CREMA-D sentences are {list(SENTENCES)}, not {bad}")
+        return value
+
+    @field_validator("audio_extensions", "video_extensions")
+    @classmethod
+    def _bare_extensions(cls, value: list[str]) -> list[str]:
+        return [v.lower().lstrip(".") for v in value]
+
+
+def find_demographics(root: Path) -> Path | None:
+    """``VideoDemographics.csv`` at the root, else the first one in a sub-folder, else None."""
+    direct = root / DEMOGRAPHICS
+    if direct.is_file():
+        return direct
+    found = sorted(p for p in root.rglob(DEMOGRAPHICS) if p.is_file())
+    return found[0] if found else None
+
+
+def read_demographics(path: Path) -> dict[int, dict[str, object]]:
+    """Actor id -> {gender, age, race, ethnicity}; DatasetError naming the file when it is unreadable."""
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as handle:
+            reader = csv.DictReader(handle)
+            rows = list(reader)
+            columns = set(reader.fieldnames or ())
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise DatasetError(path, [f"cannot read the demographics table: {exc}"]) from None
+    missing = {"ActorID", "Sex"} - columns
+    if missing:
+        raise DatasetError(path, [f"demographics table lacks column(s) {sorted(missing)}; "
+                                  "expected ActorID, Age, Sex, Race, Ethnicity"])
+    table: dict[int, dict[str, object]] = {}
+    problems = []
+    for line, row in enumerate(rows, start=2):
+        actor = (row.get("ActorID") or "").strip()
+        if not actor.isdigit():
+            problems.append(f"line {line}: ActorID {actor!r} is not a number")
+            continue
+        sex = (row.get("Sex") or "").strip().lower()
+        age = (row.get("Age") or "").strip()
+        table[int(actor)] = {
+            "gender": sex if sex in ("male", "female") else "unknown",
+            "age": int(age) if age.isdigit() else None,
+            "race": (row.get("Race") or "").strip() or None,
+            "ethnicity": (row.get("Ethnicity") or "").strip() or None,
+        }
+    if problems:
+        raise DatasetError(path, problems)
+    return table
+
+
+class CremaD(Dataset):
+    """CREMA-D: 91 actors, 12 sentences, 6 emotions, audio (wav/mp3) and video (flv/mp4)."""
+
+    name = "crema-d"
+    version = "1.0"
+    labels: ClassVar[tuple[str, ...]] = LABELS
+    modalities: ClassVar[tuple[str, ...]] = ("audio", "video")
+    Params = CremaDParams
+
+    def clips(self, root: Path) -> list[Clip]:
+        p: CremaDParams = self.params  # type: ignore[assignment]
+        root = require_root(root, corpus="CREMA-D", layout=LAYOUT, env_var=ENV_VAR, data_name="crema-d")
+        extensions = p.audio_extensions + p.video_extensions
+        entries, problems = [], []
+        names: dict[str, CremaDName] = {}
+        for path in find_media(root, extensions, p.exclude):
+            try:
+                name = parse_crema_d_name(path.stem)
+            except CremaDNameError as exc:
+                problems.append(f"{relative(path, root)}: {exc}")
+                continue
+            names[name.clip_id] = name
+            entries.append((name.clip_id, path.suffix.lower().lstrip("."), path))
+        takes, duplicates = group_takes(entries, root)
+        if problems or duplicates:
+            raise DatasetError(root, problems + duplicates)
+        if not takes:
+            raise no_media_error(root, corpus="CREMA-D", layout=LAYOUT, extensions=extensions,
+                                 env_var=ENV_VAR, data_name="crema-d")
+        demographics_file = find_demographics(root)
+        demographics = read_demographics(demographics_file) if demographics_file else {}
+
+        clips = []
+        for clip_id, files in takes.items():
+            name = names[clip_id]
+            if ((p.classes and name.label not in p.classes) or (p.actors and name.actor not in p.actors)
+                    or (p.levels and name.level not in p.levels) or (p.sentences and name.sentence not in p.sentences)):
+                continue
+            media = {}
+            audio = next((files[e] for e in p.audio_extensions if e in files), None)
+            video = next((files[e] for e in p.video_extensions if e in files), None)
+            if audio is None and p.audio_from_video:
+                audio = video
+            if audio is not None:
+                media["audio"] = str(audio)
+            if video is not None:
+                media["video"] = str(video)
+            if not media or any(m not in media for m in p.require):
+                continue
+            person = demographics.get(name.actor, {"gender": "unknown"})
+            meta = {"actor": name.actor, **person, "sentence": name.sentence,
+                    "level": name.level, "intensity": LEVELS[name.level]}
+            clips.append(Clip(clip_id, name.subject, name.label, media, meta))
+        if not clips:
+            raise no_clips_error(root, len(takes), self.get_params())
+        return clips
+
+
+@hookimpl
+def avbench_plugins() -> list[type[Dataset]]:
+    return [CremaD]

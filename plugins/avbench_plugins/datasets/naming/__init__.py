@@ -1,0 +1,1 @@
+"""File-name schemes of the corpora, parsed without touching the files."""

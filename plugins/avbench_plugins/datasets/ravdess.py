@@ -1,0 +1,110 @@
+"""``ravdess``: the real RAVDESS corpus (Livingstone & Russo 2018), read from its file names.
+
+Files are found recursively under the root (``Audio_Speech_Actors_01-24/Actor_XX/*.wav|flac``,
+``Actor_XX/*.mp4``...) and joined by clip id (the name without its modality field),
+so one clip carries the audio-only file and the audio-video mp4 of the same take.
+An AV mp4 can serve the audio branch when a take has no audio-only file (decoding
+its sound track is the audio extractor's job).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import ClassVar, Literal, Mapping
+
+from pydantic import Field, field_validator
+
+from avbench import hookimpl
+from avbench.contract import Clip, Dataset, DatasetError, Params
+
+from .naming.ravdess_names import ACTORS, LABELS
+from .ravdess_tree import AUDIO_EXTENSIONS, LAYOUT, VIDEO_EXTENSIONS, RavdessTake, read_ravdess_tree
+from .tree import check_classes, no_clips_error, no_media_error, require_root
+
+ENV_VAR = "AVBENCH_RAVDESS_ROOT"
+
+AudioSource = Literal["audio-only", "audio-video"]
+VideoSource = Literal["audio-video", "video-only"]
+
+
+class RavdessParams(Params):
+    vocal_channels: list[Literal["speech", "song"]] = Field(["speech"], min_length=1,
+                                                            description="speech, song or both")
+    intensities: list[Literal["normal", "strong"]] = Field([], description="empty = both")
+    actors: list[int] = Field([], description="actor numbers 1-24; empty = all")
+    classes: list[str] = Field([], description="emotion subset (canonical names); empty = all")
+    audio_from: list[AudioSource] = Field(["audio-only", "audio-video"],
+                                          description="files that may serve audio, in order of preference")
+    video_from: list[VideoSource] = Field(["audio-video", "video-only"],
+                                          description="files that may serve video, in order of preference")
+    require: list[Literal["audio", "video"]] = Field([], description="drop takes lacking one of these")
+    exclude: list[str] = Field([], description="glob patterns of files to leave out")
+
+    @field_validator("classes")
+    @classmethod
+    def _known_classes(cls, value: list[str]) -> list[str]:
+        return check_classes(value, LABELS, "RAVDESS")
+
+    @field_validator("actors")
+    @classmethod
+    def _known_actors(cls, value: list[int]) -> list[int]:
+        bad = [a for a in value if a not in ACTORS]
+        if bad:
+            raise ValueError(f"RAVDESS actors are 1-24, not {bad}")
+        return value
+
+
+def select_media(files: Mapping[str, Path], audio_from: list[str], video_from: list[str]) -> dict[str, str]:
+    """The file serving each modality, by preference order; modalities no allowed file serves are absent."""
+    media = {}
+    for modality, sources in (("audio", audio_from), ("video", video_from)):
+        for source in sources:
+            if source in files:
+                media[modality] = str(files[source])
+                break
+    return media
+
+
+def take_to_clip(take: RavdessTake, media: dict[str, str], **extra_meta: object) -> Clip:
+    meta = {**take.name.meta(), **extra_meta}
+    return Clip(take.clip_id, take.name.subject, take.name.label, media, meta)
+
+
+class Ravdess(Dataset):
+    """RAVDESS speech and/or song, 24 actors, 8 emotions, audio and/or video from the file names."""
+
+    name = "ravdess"
+    version = "1.0"
+    labels: ClassVar[tuple[str, ...]] = LABELS
+    modalities: ClassVar[tuple[str, ...]] = ("audio", "video")
+    Params = RavdessParams
+
+    def clips(self, root: Path) -> list[Clip]:
+        p: RavdessParams = self.params  # type: ignore[assignment]
+        root = require_root(root, corpus="RAVDESS", layout=LAYOUT, env_var=ENV_VAR, data_name="ravdess")
+        takes, problems = read_ravdess_tree(root, exclude=p.exclude)
+        if problems:
+            raise DatasetError(root, problems)
+        if not takes:
+            raise no_media_error(root, corpus="RAVDESS", layout=LAYOUT, env_var=ENV_VAR, data_name="ravdess",
+                                 extensions=AUDIO_EXTENSIONS + VIDEO_EXTENSIONS)
+        clips = []
+        for take in takes:
+            meta = take.name.meta()
+            if (meta["vocal_channel"] not in p.vocal_channels
+                    or (p.intensities and meta["intensity"] not in p.intensities)
+                    or (p.actors and take.name.actor not in p.actors)
+                    or (p.classes and take.name.label not in p.classes)):
+                continue
+            media = select_media(take.files, p.audio_from, p.video_from)
+            if not media or any(m not in media for m in p.require):
+                continue
+            clips.append(take_to_clip(take, media))
+        if not clips:
+            raise no_clips_error(root, len(takes), self.get_params())
+        return clips
+
+
+@hookimpl
+def avbench_plugins() -> list[type[Dataset]]:
+    return [Ravdess]

@@ -1,0 +1,153 @@
+"""``rml``: the Ryerson Multimedia Lab (RML) emotion database: about 720 AV clips, 8 subjects, 6 languages.
+
+Assumed layout (as public loaders of RML describe it; every pattern is a parameter)::
+
+    <root>/[rml-1/]s1/an1.avi                 subject folder s1..s8, file <emotion code><take>.avi
+    <root>/[rml-2/]s6/<language>/di12.avi     subjects with several languages: a folder per language
+
+Emotion codes an, di, fe, ha, sa, su -> angry, disgust, fearful, happy, sad,
+surprised. Languages (english, mandarin, urdu, punjabi, persian, italian) are
+read from folder names when present. The avi carries the sound as well, so it
+serves audio too unless an extracted audio file (``an1.wav`` beside it, or under
+another tree with the same subject/language folders) exists. The clip id is
+``s<N>[-<folders below the subject>]-<stem>``, e.g. ``s6-english-di12``. RML does
+not publish the subjects' gender; meta says ``unknown``.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import ClassVar, Literal
+
+from pydantic import Field, field_validator
+
+from avbench import hookimpl
+from avbench.contract import Clip, Dataset, DatasetError, Params
+
+from .naming.rml_names import (EMOTION_CODES, FILE_PATTERN, LABELS, LANGUAGES, SUBJECT_PATTERN, RmlName,
+                               RmlPathError, parse_rml_path)
+from .tree import check_classes, find_media, group_takes, no_clips_error, no_media_error, relative, require_root
+
+ENV_VAR = "AVBENCH_RML_ROOT"
+LAYOUT = "a folder per subject (s1..s8), optionally a folder per language, files <emotion><take>.avi (e.g. s1/an1.avi)"
+
+
+def _pattern_with_groups(value: str, groups: set[str]) -> str:
+    try:
+        compiled = re.compile(value)
+    except re.error as exc:
+        raise ValueError(f"{value!r} is not a regular expression: {exc}") from None
+    missing = groups - set(compiled.groupindex)
+    if missing:
+        raise ValueError(f"{value!r} needs the named group(s) {sorted(missing)}, e.g. (?P<{sorted(missing)[0]}>...)")
+    return value
+
+
+class RmlParams(Params):
+    classes: list[str] = Field([], description="emotion subset (canonical names); empty = all")
+    subjects: list[int] = Field([], description="subject numbers (1-8); empty = all")
+    languages: list[str] = Field([], description="keep only these languages; empty = all")
+    file_pattern: str = Field(FILE_PATTERN, description="regex on the file stem with groups emotion and take")
+    subject_pattern: str = Field(SUBJECT_PATTERN, description="regex on a folder name with group subject")
+    emotion_codes: dict[str, str] = Field(EMOTION_CODES, description="file-name emotion code -> class")
+    language_folders: list[str] = Field(list(LANGUAGES), description="folder names read as the language")
+    video_extensions: list[str] = Field(["avi", "mp4"], min_length=1,
+                                        description="video file types, in order of preference")
+    audio_extensions: list[str] = Field(["wav", "flac"], description="audio file types, in order of preference")
+    audio_from_video: bool = Field(True, description="let the video file serve audio when a take has no audio file")
+    require: list[Literal["audio", "video"]] = Field([], description="drop takes lacking one of these")
+    exclude: list[str] = Field([], description="glob patterns of files to leave out")
+
+    @field_validator("classes")
+    @classmethod
+    def _known_classes(cls, value: list[str]) -> list[str]:
+        return check_classes(value, LABELS, "RML")
+
+    @field_validator("file_pattern")
+    @classmethod
+    def _file_groups(cls, value: str) -> str:
+        return _pattern_with_groups(value, {"emotion", "take"})
+
+    @field_validator("subject_pattern")
+    @classmethod
+    def _subject_group(cls, value: str) -> str:
+        return _pattern_with_groups(value, {"subject"})
+
+    @field_validator("emotion_codes")
+    @classmethod
+    def _codes_to_labels(cls, value: dict[str, str]) -> dict[str, str]:
+        bad = {code: label for code, label in value.items() if label not in LABELS}
+        if bad:
+            raise ValueError(f"emotion_codes {bad} map to classes RML does not have; its classes are {list(LABELS)}")
+        return {code.lower(): label for code, label in value.items()}
+
+    @field_validator("languages", "language_folders")
+    @classmethod
+    def _lower(cls, value: list[str]) -> list[str]:
+        return [v.lower() for v in value]
+
+    @field_validator("video_extensions", "audio_extensions")
+    @classmethod
+    def _bare_extensions(cls, value: list[str]) -> list[str]:
+        return [v.lower().lstrip(".") for v in value]
+
+
+class Rml(Dataset):
+    """RML: 8 subjects, 6 languages, 6 emotions, audio-visual avi clips (layout configurable)."""
+
+    name = "rml"
+    version = "1.0"
+    labels: ClassVar[tuple[str, ...]] = LABELS
+    modalities: ClassVar[tuple[str, ...]] = ("audio", "video")
+    Params = RmlParams
+
+    def parse(self, relative_path: Path) -> RmlName:
+        p: RmlParams = self.params  # type: ignore[assignment]
+        return parse_rml_path(relative_path, file_pattern=p.file_pattern, subject_pattern=p.subject_pattern,
+                              emotion_codes=p.emotion_codes, languages=p.language_folders)
+
+    def clips(self, root: Path) -> list[Clip]:
+        p: RmlParams = self.params  # type: ignore[assignment]
+        root = require_root(root, corpus="RML", layout=LAYOUT, env_var=ENV_VAR, data_name="rml")
+        extensions = p.video_extensions + p.audio_extensions
+        entries, problems = [], []
+        names: dict[str, RmlName] = {}
+        for path in find_media(root, extensions, p.exclude):
+            try:
+                name = self.parse(path.relative_to(root))
+            except RmlPathError as exc:
+                problems.append(f"{relative(path, root)}: {exc}")
+                continue
+            names[name.clip_id] = name
+            entries.append((name.clip_id, path.suffix.lower().lstrip("."), path))
+        takes, duplicates = group_takes(entries, root)
+        if problems or duplicates:
+            raise DatasetError(root, problems + duplicates)
+        if not takes:
+            raise no_media_error(root, corpus="RML", layout=LAYOUT, extensions=extensions,
+                                 env_var=ENV_VAR, data_name="rml")
+        clips = []
+        for clip_id, files in takes.items():
+            name = names[clip_id]
+            label = p.emotion_codes[name.emotion]
+            if ((p.classes and label not in p.classes) or (p.subjects and name.subject not in p.subjects)
+                    or (p.languages and name.language not in p.languages)):
+                continue
+            video = next((files[e] for e in p.video_extensions if e in files), None)
+            audio = next((files[e] for e in p.audio_extensions if e in files), None)
+            if audio is None and p.audio_from_video:
+                audio = video
+            media = {k: str(v) for k, v in (("audio", audio), ("video", video)) if v is not None}
+            if not media or any(m not in media for m in p.require):
+                continue
+            meta = {"subject": name.subject, "language": name.language, "take": name.take, "gender": "unknown"}
+            clips.append(Clip(clip_id, name.subject_id, label, media, meta))
+        if not clips:
+            raise no_clips_error(root, len(takes), self.get_params())
+        return clips
+
+
+@hookimpl
+def avbench_plugins() -> list[type[Dataset]]:
+    return [Rml]

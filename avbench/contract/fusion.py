@@ -2,23 +2,25 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable, ClassVar, Mapping
 
 import numpy as np
 
 from .base import Plugin, PluginKind
+from .extractor import OutputKind
 from .model import Features, Model
 
 
 @dataclass
 class BranchBatch:
-    """Features of the same clips, per branch name, with labels and subjects."""
+    """Features of the same clips, per branch name, with labels, subjects and each branch's output kind."""
 
     features: Mapping[str, Features]
     y: np.ndarray
     subjects: np.ndarray
     clip_ids: np.ndarray
+    kinds: Mapping[str, OutputKind] = field(default_factory=dict)
 
 
 @dataclass

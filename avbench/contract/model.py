@@ -21,10 +21,15 @@ class Model(Plugin):
     subjects (never test subjects) for early stopping; models that do not use
     them may train on them too. ``predict_proba`` returns ``[N, n_classes]``
     rows that sum to one.
+
+    Before ``fit`` the runner sets ``input_kind`` to the branch extractor's
+    declared output kind, since a 2-D clip alone does not say whether it is a
+    sequence ``[T, D]`` or a spectrogram ``[F, T]``; it stays None when unknown.
     """
 
     kind: ClassVar[PluginKind] = PluginKind.MODEL
     accepts: ClassVar[frozenset[OutputKind]] = frozenset({OutputKind.VECTOR})
+    input_kind: OutputKind | None = None
 
     def fit(
         self,

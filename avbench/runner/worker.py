@@ -111,6 +111,8 @@ class FoldData:
         self.unit = unit
         self.cache = FeatureCache(unit.context.cache_dir)
         self.index = {label: i for i, label in enumerate(unit.classes)}
+        registry = get_registry()
+        self.kinds = {b.name: registry.info(b.extractor.plugin).cls.output_kind for b in unit.branches}
 
     def usable(self, ids: tuple[str, ...]) -> list[str]:
         return [c for c in ids if c not in self.unit.skipped]
@@ -128,7 +130,7 @@ class FoldData:
             features[branch.name] = loaded
         clips = [unit.clips[c] for c in ids]
         return BranchBatch(features, np.array([self.index[c.label] for c in clips], dtype=np.int64),
-                           np.array([c.subject for c in clips]), np.array(ids))
+                           np.array([c.subject for c in clips]), np.array(ids), self.kinds)
 
     def augmented(self, batch: BranchBatch) -> BranchBatch:
         """Training batch plus augmented copies from each branch that declares an augmenter."""
@@ -155,7 +157,7 @@ class FoldData:
         rows = np.array(extra_rows, dtype=int)
         return BranchBatch(features, np.concatenate([batch.y, batch.y[rows]]),
                            np.concatenate([batch.subjects, batch.subjects[rows]]),
-                           np.concatenate([batch.clip_ids, batch.clip_ids[rows]]))
+                           np.concatenate([batch.clip_ids, batch.clip_ids[rows]]), batch.kinds)
 
     def _augmented_copy(self, branch: BranchSpec, augmenter: Any, clip: Clip, k: int) -> np.ndarray:
         unit = self.unit
@@ -184,6 +186,7 @@ def fit_predictor(unit: FoldUnit, data: FoldData) -> tuple[Any, dict[str, int]]:
     if unit.fusion is None:
         (branch,) = unit.branches
         model = registry.create(branch.model.ref, PluginKind.MODEL, unit.context)
+        model.input_kind = data.kinds[branch.name]
         model.fit(train.features[branch.name], train.y, n_classes=len(unit.classes),
                   X_val=val.features[branch.name] if val else None, y_val=val.y if val else None)
         return model, sizes
@@ -192,6 +195,8 @@ def fit_predictor(unit: FoldUnit, data: FoldData) -> tuple[Any, dict[str, int]]:
     fusion = registry.create(unit.fusion.ref, PluginKind.FUSION, unit.context)
     models = {b.name: registry.create(b.model.ref, PluginKind.MODEL, unit.context)
               for b in unit.branches if b.model is not None}
+    for name, model in models.items():
+        model.input_kind = data.kinds[name]
     fusion.fit(FusionData(train, len(unit.classes), val=val, meta=data.batch(meta_ids) if meta_ids else None),
                models, lambda ref: registry.create(ref, context=unit.context))
     return fusion, sizes

@@ -244,6 +244,7 @@ def discover(eps: Iterable[EntryPoint] | None = None, strict: bool = False) -> R
 
 
 _cached: Registry | None = None
+_partial: dict[frozenset[str], Registry] = {}
 
 
 def get_registry() -> Registry:
@@ -252,6 +253,21 @@ def get_registry() -> Registry:
     if _cached is None:
         _cached = discover()
     return _cached
+
+
+def registry_with(modules: Iterable[str]) -> Registry:
+    """A registry loading only the entry points whose targets are ``modules``.
+
+    Worker processes use it so they import what their work needs (not every
+    installed plugin, torch included); in a process whose full registry is
+    already loaded, that one is used.
+    """
+    if _cached is not None:
+        return _cached
+    wanted = frozenset(modules)
+    if wanted not in _partial:
+        _partial[wanted] = discover([ep for ep in entry_points(group=ENTRY_POINT_GROUP) if ep.value in wanted])
+    return _partial[wanted]
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:

@@ -9,10 +9,11 @@ import numpy as np
 
 @dataclass
 class AudioSignal:
-    """Mono float32 samples in [-1, 1] at ``sample_rate`` Hz."""
+    """Mono float32 samples in [-1, 1] at ``sample_rate`` Hz; ``source`` names the clip or file for errors."""
 
     samples: np.ndarray
     sample_rate: int
+    source: str = ""
 
     @property
     def duration(self) -> float:
@@ -26,6 +27,7 @@ class VideoFrames:
     frames: np.ndarray
     fps: float
     indices: np.ndarray | None = None
+    source: str = ""
 
     def __len__(self) -> int:
         return int(self.frames.shape[0])

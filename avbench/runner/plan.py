@@ -58,7 +58,8 @@ class Plan:
 
 def resolve_spec(registry: Registry, ref: PluginRef, kind: PluginKind, context: RunContext) -> PluginSpec:
     plugin = registry.create(ref.model_dump(), kind, context)
-    return PluginSpec(ref.plugin, plugin.version, plugin.get_params(), plugin.cache_salt())
+    return PluginSpec(ref.plugin, plugin.version, plugin.get_params(), plugin.cache_salt(),
+                      registry.info(ref.plugin).module)
 
 
 def cache_dir_for(config: BenchmarkConfig, base: Path) -> Path:

@@ -17,6 +17,7 @@ class PluginSpec:
     version: str
     params: Mapping[str, Any]
     salt: str = ""
+    module: str = ""  # the entry point target providing it, so workers import only what they need
 
     @property
     def ref(self) -> dict[str, Any]:
@@ -83,6 +84,11 @@ class FoldUnit:
     @property
     def stem(self) -> Path:
         return self.result_dir / self.fold.name
+
+    @property
+    def modules(self) -> frozenset[str]:
+        specs = [self.protocol, self.fusion, *(s for b in self.branches for s in (b.extractor, b.model, b.augment))]
+        return frozenset(s.module for s in specs if s is not None and s.module)
 
     def describe(self) -> dict[str, Any]:
         return {"experiment": self.experiment, "protocol": self.protocol_key, "fold": self.fold.name,

@@ -29,7 +29,7 @@ from avbench.contract import (
     RunContext,
     VideoFrames,
 )
-from avbench.registry import get_registry
+from avbench.registry import Registry, UnknownPluginError, get_registry, registry_with
 from avbench.storage.atomic import atomic_path, write_json
 
 from .units import BranchSpec, ExtractOutcome, ExtractTask, FoldUnit, PluginSpec
@@ -41,8 +41,21 @@ def plugin_for(spec: PluginSpec, kind: PluginKind, context: RunContext) -> Any:
     """A plugin instance for ``spec``, reused within this process (extractors load models once)."""
     key = json.dumps([spec.plugin, spec.params, str(context)], sort_keys=True, default=str)
     if key not in _instances:
-        _instances[key] = get_registry().create(spec.ref, kind, context)
+        registry = registry_with([spec.module]) if spec.module else get_registry()
+        _instances[key] = registry.create(spec.ref, kind, context)
     return _instances[key]
+
+
+def factory_for(registry: Registry, context: RunContext):
+    """Builds plugins a fusion names in its parameters, loading the full registry only when needed."""
+
+    def create(ref: Any) -> Any:
+        try:
+            return registry.create(ref, context=context)
+        except UnknownPluginError:
+            return get_registry().create(ref, context=context)
+
+    return create
 
 
 def media_seconds(raw: Any) -> float:
@@ -111,7 +124,8 @@ class FoldData:
         self.unit = unit
         self.cache = FeatureCache(unit.context.cache_dir)
         self.index = {label: i for i, label in enumerate(unit.classes)}
-        registry = get_registry()
+        self.augmentation_errors: dict[str, str] = {}
+        registry = registry_with(unit.modules)
         self.kinds = {b.name: registry.info(b.extractor.plugin).cls.output_kind for b in unit.branches}
 
     def usable(self, ids: tuple[str, ...]) -> list[str]:
@@ -148,12 +162,15 @@ class FoldData:
         for row, n in enumerate(copies):
             clip = unit.clips[str(batch.clip_ids[row])]
             for k in range(int(n)):
+                try:
+                    copy = {b.name: self._augmented_copy(b, augmenters[b.name], clip, k)
+                            for b in unit.branches if b.name in augmenters}
+                except ClipError as exc:  # this copy is dropped; the clip itself still trains
+                    self.augmentation_errors[clip.clip_id] = exc.reason
+                    continue
                 extra_rows.append(row)
                 for branch in unit.branches:
-                    if branch.name in augmenters:
-                        features[branch.name].append(self._augmented_copy(branch, augmenters[branch.name], clip, k))
-                    else:
-                        features[branch.name].append(batch.features[branch.name][row])
+                    features[branch.name].append(copy.get(branch.name, batch.features[branch.name][row]))
         rows = np.array(extra_rows, dtype=int)
         return BranchBatch(features, np.concatenate([batch.y, batch.y[rows]]),
                            np.concatenate([batch.subjects, batch.subjects[rows]]),
@@ -175,12 +192,12 @@ class FoldData:
 
 def fit_predictor(unit: FoldUnit, data: FoldData) -> tuple[Any, dict[str, int]]:
     """Fit the experiment's model (one branch) or fusion (several) on the fold's training side."""
-    registry = get_registry()
+    registry = registry_with(unit.modules)
     train = data.augmented(data.batch(data.usable(unit.fold.train)))
     val_ids = data.usable(unit.fold.val)
     val = data.batch(val_ids) if val_ids else None
     sizes = {"train": len(data.usable(unit.fold.train)), "train_with_augmentation": len(train.y),
-             "val": len(val_ids), "meta": 0}
+             "val": len(val_ids), "meta": 0, "failed_augmentations": len(data.augmentation_errors)}
     if len(train.y) == 0:
         raise RuntimeError("no usable training clips in this fold")
     if unit.fusion is None:
@@ -198,7 +215,7 @@ def fit_predictor(unit: FoldUnit, data: FoldData) -> tuple[Any, dict[str, int]]:
     for name, model in models.items():
         model.input_kind = data.kinds[name]
     fusion.fit(FusionData(train, len(unit.classes), val=val, meta=data.batch(meta_ids) if meta_ids else None),
-               models, lambda ref: registry.create(ref, context=unit.context))
+               models, factory_for(registry, unit.context))
     return fusion, sizes
 
 

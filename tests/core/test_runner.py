@@ -169,7 +169,8 @@ model = "toy-centroid"
     summary = run_benchmark(path, progress=False, only=["fused"])
     assert summary.done == 1
     record = json.loads((path.parent / "runs/toy/fused/split/seed-0/base-meta-test.json").read_text())
-    assert record["sizes"] == {"train": 24, "train_with_augmentation": 24, "val": 0, "meta": 24, "test": 24}
+    assert record["sizes"] == {"train": 24, "train_with_augmentation": 24, "val": 0, "meta": 24, "test": 24,
+                               "failed_augmentations": 0}
 
 
 def test_hooks_observe_the_run(toy_benchmark):

@@ -1,0 +1,1 @@
+"""Video extractors: frame sampling, face cropping and per-frame face features."""

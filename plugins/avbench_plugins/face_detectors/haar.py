@@ -1,0 +1,57 @@
+"""OpenCV Haar cascade face detector (the detector cuny2020, demokritos2022 and ravdess-cnn used)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+from pydantic import Field
+
+from avbench import hookimpl
+from avbench.contract import FaceBox, ResourceMissingError
+
+from .downscaling import DetectorParams, DownscalingFaceDetector
+
+
+class HaarFaceDetector(DownscalingFaceDetector):
+    """Viola-Jones frontal-face cascade shipped with OpenCV; score = number of merged neighbour detections."""
+
+    name = "haar"
+    version = "1.0"
+    description = "OpenCV Haar cascade (frontal face), run on a downscaled grayscale copy of the frame"
+
+    class Params(DetectorParams):
+        cascade: str = Field("haarcascade_frontalface_default.xml",
+                             description="file name in cv2.data.haarcascades, or a path")
+        scale_factor: float = Field(1.1, gt=1.0)
+        min_neighbors: int = Field(5, ge=0, description="detections a face needs (the cascade's confidence)")
+        min_size: int = Field(24, gt=0, description="smallest face side in pixels of the downscaled copy")
+        equalize: bool = Field(False, description="equalise the histogram before detection")
+
+    def _load(self) -> cv2.CascadeClassifier:
+        path = Path(self.params.cascade)
+        if not path.is_file():
+            path = Path(cv2.data.haarcascades) / self.params.cascade
+        cascade = cv2.CascadeClassifier(str(path))
+        if cascade.empty():
+            raise ResourceMissingError(
+                f"haar: cannot load the cascade {self.params.cascade!r} (looked at {path}); give an existing "
+                f"cascade XML with the parameter 'cascade'")
+        return cascade
+
+    def _detect(self, frame: np.ndarray) -> list[FaceBox]:
+        gray = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
+        if self.params.equalize:
+            gray = cv2.equalizeHist(gray)
+        size = self.params.min_size
+        rects, neighbours = self.engine.detectMultiScale2(
+            gray, scaleFactor=self.params.scale_factor, minNeighbors=self.params.min_neighbors,
+            minSize=(size, size))
+        return [FaceBox(int(x), int(y), int(w), int(h), float(n))
+                for (x, y, w, h), n in zip(np.asarray(rects).reshape(-1, 4), np.asarray(neighbours).ravel())]
+
+
+@hookimpl
+def avbench_plugins():
+    return [HaarFaceDetector]

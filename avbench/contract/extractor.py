@@ -59,6 +59,13 @@ class Extractor(Plugin):
         """Features of one clip: ``features(load(clip))``."""
         return self.features(self.load(clip))
 
+    def diagnostics(self, clip: Clip) -> dict[str, Any]:
+        """Per-clip counts worth reporting after extraction (frames without a face, padded frames...).
+
+        Integer values are summed per experiment and shown in the leaderboard; default: none.
+        """
+        return {}
+
 
 class Augmenter(Plugin):
     """Makes training-only variants of decoded media (noise, pitch shift, ...).

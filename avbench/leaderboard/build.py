@@ -143,6 +143,10 @@ def notes(row: dict[str, Any]) -> str:
         out.append(f"{row.get('status')}: {row.get('error')}")
     if row.get("test_clips") and row.get("predicted_classes", 0) <= 1:
         out.append("collapsed: predicts a single class")
+    for branch, counts in json.loads(row.get("extraction_diagnostics") or "{}").items():
+        if counts.get("frames_sampled"):
+            out.append(f"{branch}: no face in {counts.get('frames_no_face', 0)} of {counts['frames_sampled']} "
+                       "sampled frames")
     if row.get("skipped_test_clips"):
         out.append(f"{len(row['skipped_test_clips'])} test clip(s) skipped (bad media)")
     out.extend(row.get("substitutions") or [])

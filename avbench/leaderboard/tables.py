@@ -62,6 +62,7 @@ def experiment_row(records: list[dict[str, Any]], metrics: list[str]) -> dict[st
         "classes": classes,
         "plugins": json.dumps(first.get("plugins", {}), sort_keys=True),
         "setup": json.dumps(first.get("setup", {}), sort_keys=True),
+        "extraction_diagnostics": json.dumps(first.get("extraction_diagnostics", {}), sort_keys=True),
         "avbench_version": first.get("avbench_version"),
         "experiment_fingerprint": first.get("experiment_fingerprint"),
         "device": sorted({r.get("device", "") for r in ok} - {""}),

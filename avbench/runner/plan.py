@@ -187,8 +187,23 @@ def check_no_leakage(fold: Fold, clips: dict[str, Clip], where: str) -> None:
         raise AvbenchError(f"{where}: fold {fold.name!r} has {len(overlap)} clip(s) in both train and test")
 
 
-def fold_units(plan: Plan, config: BenchmarkConfig, registry: Registry,
-               skipped: dict[str, dict[str, str]]) -> tuple[list[FoldUnit], list[dict[str, Any]]]:
+def diagnostics_summary(exp: ExperimentPlan, diagnostics: dict[str, dict[str, dict]]) -> dict[str, dict[str, int]]:
+    """Integer extraction diagnostics summed over the experiment's clips, per branch."""
+    out: dict[str, dict[str, int]] = {}
+    for branch in exp.branches:
+        per_clip = diagnostics.get(stable_hash(branch.extractor.identity), {})
+        totals: dict[str, int] = {}
+        for clip in exp.clips:
+            for key, value in per_clip.get(clip.clip_id, {}).items():
+                if isinstance(value, int) and not isinstance(value, bool):
+                    totals[key] = totals.get(key, 0) + value
+        if totals:
+            out[branch.name] = totals
+    return out
+
+
+def fold_units(plan: Plan, config: BenchmarkConfig, registry: Registry, skipped: dict[str, dict[str, str]],
+               diagnostics: dict[str, dict[str, dict]] | None = None) -> tuple[list[FoldUnit], list[dict[str, Any]]]:
     """Units for every experiment x protocol x fold x seed, and error rows for what cannot be planned."""
     units, errors = [], []
     for exp in plan.experiments.values():
@@ -236,7 +251,8 @@ def fold_units(plan: Plan, config: BenchmarkConfig, registry: Registry,
             exp_fp = stable_hash({**identity, "data": data_hash, "seeds": seeds, "skipped": exp_skipped})
             metadata = {"dataset": exp.dataset.name, "dataset_plugin": exp.dataset.plugin.identity,
                         "synthetic": exp.dataset.synthetic, "plugins": plugin_versions(exp, protocol_spec),
-                        "setup": identity}
+                        "setup": identity,
+                        "extraction_diagnostics": diagnostics_summary(exp, diagnostics or {})}
             for seed in seeds:
                 for fold in folds:
                     fold_clips = sorted(set(fold.test) | fold.training_side())

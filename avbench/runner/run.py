@@ -39,10 +39,12 @@ class RunSummary:
                 "errors": self.errors, "clip_errors": self.clip_errors, "extraction": self.extraction}
 
 
-def run_extraction(plan: Plan, executor: Executor, progress: bool) -> tuple[dict[str, dict[str, str]], dict]:
-    """Fill the feature cache; return per-extractor-setting clip errors and throughput."""
+def run_extraction(plan: Plan, executor: Executor, progress: bool
+                   ) -> tuple[dict[str, dict[str, str]], dict[str, dict[str, dict]], dict]:
+    """Fill the feature cache; return per-extractor-setting clip errors, clip diagnostics and throughput."""
     tasks = extraction_tasks(plan)
     errors: dict[str, dict[str, str]] = {}
+    diagnostics: dict[str, dict[str, dict]] = {}
     stats: dict[str, dict[str, float]] = {}
     total = sum(len(t.clips) for t in tasks)
     start = time.perf_counter()
@@ -54,6 +56,7 @@ def run_extraction(plan: Plan, executor: Executor, progress: bool) -> tuple[dict
                 outcome = ExtractOutcome(task.extractor.plugin, (), {c.clip_id: f"worker failed: {outcome}"
                                                                      for c in task.clips}, 0.0, 0.0)
             errors.setdefault(setting, {}).update(outcome.errors)
+            diagnostics.setdefault(setting, {}).update(outcome.diagnostics)
             s = stats.setdefault(task.extractor.plugin, {"clips": 0, "errors": 0, "media_seconds": 0.0,
                                                          "worker_seconds": 0.0})
             s["clips"] += len(outcome.done)
@@ -66,19 +69,23 @@ def run_extraction(plan: Plan, executor: Executor, progress: bool) -> tuple[dict
         s["wall_seconds"] = wall
         s["clips_per_second"] = s["clips"] / wall if wall else 0.0
         s["times_real_time"] = s["media_seconds"] / wall if wall else 0.0
-    # Remember clip errors across runs: a rerun with a warm cache re-reads them instead of re-failing.
-    known = plan.output_dir / "clip-errors.json"
-    previous = _read_json(known)
-    for setting, errs in errors.items():
-        previous.setdefault(setting, {}).update(errs)
-    for setting, errs in previous.items():
-        errors.setdefault(setting, {}).update(errs)
-    if errors:
-        write_json(known, errors)
+    # Clip errors and diagnostics outlive the run: a rerun with a warm cache reads them back.
+    errors = _remembered(plan.output_dir / "clip-errors.json", errors)
+    diagnostics = _remembered(plan.output_dir / "clip-diagnostics.json", diagnostics)
     if stats:  # keep the last measured throughput per extractor for the leaderboard
         stats_path = plan.output_dir / "extraction-stats.json"
         write_json(stats_path, {**_read_json(stats_path), **stats})
-    return errors, stats
+    return errors, diagnostics, stats
+
+
+def _remembered(path: Path, new: dict[str, dict]) -> dict[str, dict]:
+    """``new`` merged over what ``path`` holds; written back when anything is there."""
+    merged = _read_json(path)
+    for setting, values in new.items():
+        merged.setdefault(setting, {}).update(values)
+    if any(merged.values()) and merged != _read_json(path):
+        write_json(path, merged)
+    return merged
 
 
 def _read_json(path: Path) -> dict:
@@ -103,8 +110,8 @@ def run_benchmark(config_path: str | Path, only: Sequence[str] | None = None,
     summary = RunSummary(config.benchmark.name, plan.output_dir)
     executor = make_executor(workers or config.benchmark.workers)
     try:
-        clip_errors, summary.extraction = run_extraction(plan, executor, progress)
-        units, plan_errors = fold_units(plan, config, registry, clip_errors)
+        clip_errors, diagnostics, summary.extraction = run_extraction(plan, executor, progress)
+        units, plan_errors = fold_units(plan, config, registry, clip_errors, diagnostics)
         summary.errors.extend(plan_errors)
         for err in plan_errors:
             log(f"SKIPPED {err['experiment']}" + (f" / {err['protocol']}" if err['protocol'] else "")

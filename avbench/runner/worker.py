@@ -98,11 +98,12 @@ def extract_chunk(task: ExtractTask) -> ExtractOutcome:
         except Exception as exc:  # one bad clip never loses the others
             errors[clip.clip_id] = f"{type(exc).__name__}: {exc}".splitlines()[0]
         seconds += time.perf_counter() - start
-        if hasattr(extractor, "diagnostics"):
-            try:
-                diagnostics[clip.clip_id] = dict(extractor.diagnostics(clip) or {})
-            except Exception:
-                pass
+        try:
+            found = dict(extractor.diagnostics(clip) or {})
+        except Exception as exc:  # diagnostics never cost a clip its features
+            found = {"diagnostics_error": f"{type(exc).__name__}: {exc}"}
+        if found:
+            diagnostics[clip.clip_id] = found
     return ExtractOutcome(task.extractor.plugin, tuple(done), errors, seconds, media, diagnostics)
 
 

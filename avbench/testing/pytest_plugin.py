@@ -11,7 +11,7 @@ Two ways to use it in a plugin package's tests::
 
 or, without importing anything, mark a test taking ``avbench_check``::
 
-    @pytest.mark.avbench_plugins("my-dataset", distribution="avbench-mine")
+    @pytest.mark.avbench_plugins(["my-dataset", MyOtherPlugin], distribution="avbench-mine")
     def test_conformance(avbench_check):
         avbench_check()
 
@@ -115,8 +115,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
-        "markers", "avbench_plugins(*plugins, distribution=None, expected_failures=None): run every avbench "
-                   "conformance check of these plugins (classes or names) as the test's `avbench_check` argument")
+        "markers", "avbench_plugins([plugins], distribution=None, expected_failures=None): run every avbench "
+                   "conformance check of these plugins (a list of classes or names) as the test's `avbench_check`")
 
 
 def _already_parametrized(metafunc: pytest.Metafunc) -> bool:
@@ -133,8 +133,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         return
     marker = metafunc.definition.get_closest_marker("avbench_plugins")
     expected = None
-    if marker is not None:
-        specs = list(marker.args)
+    if marker is not None:  # a lone class argument would decorate it, so classes come in a list
+        specs = [s for arg in marker.args for s in (arg if isinstance(arg, (list, tuple)) else [arg])]
         if marker.kwargs.get("distribution"):
             specs.append("dist:" + marker.kwargs["distribution"])
         expected = marker.kwargs.get("expected_failures")

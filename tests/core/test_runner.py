@@ -171,6 +171,10 @@ model = "toy-centroid"
     record = json.loads((path.parent / "runs/toy/fused/split/seed-0/base-meta-test.json").read_text())
     assert record["sizes"] == {"train": 24, "train_with_augmentation": 24, "val": 0, "meta": 24, "test": 24,
                                "failed_augmentations": 0}
+    # the video extractor's per-clip diagnostics are summed over the experiment's clips and reported
+    assert record["extraction_diagnostics"] == {"video": {"frames_sampled": 144, "frames_no_face": 72}}
+    board = (path.parent / "leaderboards/toy/README.md").read_text()
+    assert "video: no face in 72 of 144 sampled frames" in board
 
 
 def test_hooks_observe_the_run(toy_benchmark):

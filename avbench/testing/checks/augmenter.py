@@ -8,10 +8,11 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
-from avbench.contract import AudioSignal, Augmenter, ClipError, Plugin, VideoFrames
+from avbench.contract import AudioSignal, Augmenter, ClipError, Plugin, ResourceMissingError, VideoFrames
 
 from .. import media
 from ..hooks import make_plugin
+from ..results import CheckSkipped
 from ..sandbox import Workspace
 from .common import Check, yield_common_checks
 
@@ -102,6 +103,8 @@ def check_edge_case(cls: type[Augmenter], case: str) -> None:
             out = plugin.augment(raw, np.random.default_rng(0))
         except ClipError:
             return
+        except (ResourceMissingError, CheckSkipped):
+            raise
         except Exception as exc:
             raise AssertionError(f"{what}: raised {type(exc).__name__}: {exc}") from exc
         assert_valid(raw, out, what)

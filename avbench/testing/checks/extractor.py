@@ -7,7 +7,7 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
-from avbench.contract import OUTPUT_NDIM, Clip, ClipError, Extractor, OutputKind, Plugin
+from avbench.contract import OUTPUT_NDIM, Clip, ClipError, Extractor, OutputKind, Plugin, ResourceMissingError
 
 from .. import media
 from ..hooks import declared_clips, make_plugin
@@ -138,6 +138,8 @@ def check_edge_case(cls: type[Extractor], case: str) -> None:
             assert exc.clip_id == edge.clip_id, (
                 f"{what}: ClipError names clip {exc.clip_id!r}, expected {edge.clip_id!r}")
             return
+        except (ResourceMissingError, CheckSkipped):
+            raise
         except Exception as exc:
             raise AssertionError(f"{what}: raised {type(exc).__name__}: {exc}; a clip that cannot be used must "
                                  "raise ClipError(clip.clip_id, reason)") from exc

@@ -68,6 +68,14 @@ class Plugin:
 
     Subclasses set ``name``, ``kind``, ``version`` and, when they take parameters,
     ``Params`` (a :class:`Params` subclass whose fields all have defaults).
+
+    For the conformance kit (:mod:`avbench.testing`, ``avbench check``) a class may
+    also declare, all optional: ``_xfail_checks`` (``{check_name: reason}`` for
+    checks known to fail, reported as expected failures), ``conformance_params``
+    (a dict, or a classmethod ``(tmp_dir) -> dict``: tiny, fast parameters for the
+    checks), and per kind the inputs the checks should use: ``conformance_tree``
+    (datasets), ``conformance_clips`` (extractors, protocols), ``conformance_shapes``
+    (models), ``conformance_branches`` (fusion); see :mod:`avbench.testing.hooks`.
     """
 
     name: ClassVar[str]
@@ -75,6 +83,7 @@ class Plugin:
     version: ClassVar[str]
     Params: ClassVar[type[Params]] = NoParams
     description: ClassVar[str] = ""
+    _xfail_checks: ClassVar[Mapping[str, str]] = {}
 
     def __init__(self, params: Params | Mapping[str, Any] | None = None, **overrides: Any) -> None:
         if isinstance(params, BaseModel):

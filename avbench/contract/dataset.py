@@ -40,6 +40,11 @@ class Dataset(Plugin):
     calm, happy, sad, angry, fearful, disgust, surprised). ``embedded`` datasets
     can create their own files (see :meth:`prepare`); ``synthetic`` ones are
     labelled as such in every table.
+
+    For ``avbench check`` a dataset provides a classmethod
+    ``conformance_tree(tmp_dir: Path) -> Path`` that writes a tiny tree in its own
+    naming scheme under ``tmp_dir`` and returns its root (embedded datasets may
+    rely on :meth:`prepare` instead).
     """
 
     kind: ClassVar[PluginKind] = PluginKind.DATASET

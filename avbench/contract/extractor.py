@@ -41,6 +41,11 @@ class Extractor(Plugin):
     or :class:`~avbench.contract.media.VideoFrames`, or anything the extractor
     needs), :meth:`features` computes the array. Raise
     :class:`~avbench.contract.errors.ClipError` for a clip that cannot be used.
+
+    ``avbench check`` feeds generated media (speech-like audio, a face video, edge
+    cases); an extractor whose input is not media (a table keyed by clip id) gives
+    its own everyday inputs with a classmethod ``conformance_clips(tmp_dir) -> list[Clip]``
+    and, when they need files it wrote there, ``conformance_params(tmp_dir) -> dict``.
     """
 
     kind: ClassVar[PluginKind] = PluginKind.EXTRACTOR

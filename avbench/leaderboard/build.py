@@ -187,8 +187,16 @@ def render_markdown(rows: list[dict[str, Any]], meta: dict[str, Any], metrics: l
                                                          for r in figures), ""]
     throughput = meta.get("extraction_throughput") or {}
     if throughput:
-        lines += ["## Feature extraction throughput (last run that extracted)", ""]
-        lines += [tabulate([[k, int(v.get("clips", 0)), f"{v.get('clips_per_second', 0):.1f}",
-                             f"{v.get('times_real_time', 0):.1f}"] for k, v in sorted(throughput.items())],
-                           headers=["extractor", "clips", "clips/s", "× real time"], tablefmt="github"), ""]
+        lines += ["## Feature extraction throughput (last run that extracted)", "",
+                  "Per extractor: clips and seconds of media per busy worker-second (decoding included); "
+                  "last row: the whole stage by wall clock with all workers.", ""]
+        table = []
+        for name, v in sorted(throughput.items(), key=lambda kv: kv[0].startswith("(")):
+            if name.startswith("("):
+                table.append([f"{name}, {v.get('workers')} worker(s)", int(v.get("clips", 0)),
+                              f"{v.get('clips_per_second', 0):.1f}", f"{v.get('times_real_time', 0):.1f}"])
+            else:
+                table.append([name, int(v.get("clips", 0)), f"{v.get('clips_per_worker_second', 0):.1f}",
+                              f"{v.get('times_real_time_per_worker', 0):.1f}"])
+        lines += [tabulate(table, headers=["extractor", "clips", "clips/s", "× real time"], tablefmt="github"), ""]
     return "\n".join(lines)

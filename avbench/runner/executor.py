@@ -28,6 +28,8 @@ class Executor(Protocol):
 class SerialExecutor:
     """Runs units one by one in this process (debugging, tests, one core)."""
 
+    workers = 1
+
     def map_unordered(self, fn: Callable[[U], R], units: Iterable[U]) -> Iterator[tuple[U, R | BaseException]]:
         for unit in units:
             try:

@@ -65,10 +65,16 @@ def run_extraction(plan: Plan, executor: Executor, progress: bool
             s["worker_seconds"] += outcome.seconds
             bar.update(len(task.clips))
     wall = time.perf_counter() - start
-    for s in stats.values():
-        s["wall_seconds"] = wall
-        s["clips_per_second"] = s["clips"] / wall if wall else 0.0
-        s["times_real_time"] = s["media_seconds"] / wall if wall else 0.0
+    workers = getattr(executor, "workers", 1)
+    for s in stats.values():  # per extractor: work done per busy worker-second
+        busy = s["worker_seconds"] or float("nan")
+        s["clips_per_worker_second"] = s["clips"] / busy
+        s["times_real_time_per_worker"] = s["media_seconds"] / busy
+    if stats:  # the whole stage, wall clock, all workers together
+        stats["(all extractors)"] = {
+            "clips": sum(s["clips"] for s in stats.values()), "workers": workers, "wall_seconds": wall,
+            "clips_per_second": sum(s["clips"] for s in stats.values()) / wall,
+            "times_real_time": sum(s["media_seconds"] for s in stats.values()) / wall}
     # Clip errors and diagnostics outlive the run: a rerun with a warm cache reads them back.
     errors = _remembered(plan.output_dir / "clip-errors.json", errors)
     diagnostics = _remembered(plan.output_dir / "clip-diagnostics.json", diagnostics)

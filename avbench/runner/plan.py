@@ -132,12 +132,17 @@ def build_plan(config: BenchmarkConfig, registry: Registry, base: Path, only: Se
         dataset_cls = registry.info(dataset.plugin.plugin).cls
         classes = tuple(exp.classes or [l for l in dataset_cls.labels if any(c.label == l for c in dataset.clips)])
         clips = [c for c in dataset.clips if c.label in classes]
-        branches = tuple(
-            BranchSpec(b, resolve_spec(registry, br.extractor, PluginKind.EXTRACTOR, context),
-                       resolve_spec(registry, br.model, PluginKind.MODEL, context) if br.model else None,
-                       resolve_spec(registry, br.augment, PluginKind.AUGMENTER, context) if br.augment else None)
-            for b, br in exp.branches.items())
-        fusion = resolve_spec(registry, exp.fusion, PluginKind.FUSION, context) if exp.fusion else None
+        try:
+            branches = tuple(
+                BranchSpec(b, resolve_spec(registry, br.extractor, PluginKind.EXTRACTOR, context),
+                           resolve_spec(registry, br.model, PluginKind.MODEL, context) if br.model else None,
+                           resolve_spec(registry, br.augment, PluginKind.AUGMENTER, context) if br.augment else None)
+                for b, br in exp.branches.items())
+            fusion = resolve_spec(registry, exp.fusion, PluginKind.FUSION, context) if exp.fusion else None
+        except AvbenchError as exc:  # e.g. a pretrained file absent here: skip this experiment, not the whole run
+            experiments[name] = ExperimentPlan(name, exp, dataset, classes, clips, (), None,
+                                               error=dataset.error or str(exc))
+            continue
         plan = ExperimentPlan(name, exp, dataset, classes, clips, branches, fusion, error=dataset.error)
         for clip in clips:
             if clip.clip_id not in media_hashes:

@@ -1,9 +1,15 @@
-"""cuny2020's audio network: an MFCC sequence through LSTM(128) and three dense layers.
+"""cuny2020's networks: an MFCC sequence through LSTM(128) and three dense layers, and a small face CNN.
 
 The text (000, section 3.a.i and figure 4): "the first layer is LSTM layer
 with 128 neurons, then there are two dense layers which activation is Relu with
 32 neurons, and following a third dense layer which activation is Tanh with 16
 neurons, and last layer is a softmax layer."
+
+Section 3.b: the middle frame of each video, grayscale, the face found by a
+pretrained cascade and cropped; "several models were built with different
+convolutional and dense layers ... the models were not trained with more than
+five epochs" (15-19% accuracy). Its layers are not listed, so ``cuny-face-cnn``
+is one such small Keras-style Conv2D net.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ from avbench import hookimpl
 from avbench.contract import OutputKind
 
 from .base import TorchModel, TorchParams
-from .layers import LstmTrunk
+from .layers import Conv2dTrunk, LstmTrunk
 
 
 class CunyLstm(TorchModel):
@@ -33,6 +39,8 @@ class CunyLstm(TorchModel):
 
     name = "cuny-lstm"
     version = "1.0"
+    #: tiny, fast settings for the conformance checks (avbench check)
+    conformance_params: ClassVar[dict] = {"max_epochs": 2, "lstm_units": 8, "dense_units": (8,), "tanh_units": 4}
     accepts: ClassVar[frozenset[OutputKind]] = frozenset({OutputKind.SEQUENCE, OutputKind.SPECTROGRAM})
     uses_lengths = True
     time_major = True
@@ -50,6 +58,40 @@ class CunyLstm(TorchModel):
         return trunk, trunk.width
 
 
+class CunyFaceCnn(TorchModel):
+    """Conv2D(32, 3x3) + ReLU + MaxPool(2) -> Conv2D(64, 3x3) + ReLU + MaxPool(2) -> Dense(128, relu) -> softmax.
+
+    Input: the grayscale face crop(s) of a clip as an image stack ``[T, H, W]``
+    (cuny2020: ``T = 1``, the middle frame; several frames become channels).
+    Silent in the text, chosen here as Keras defaults would give them: "valid"
+    convolutions (no padding), Adam at lr 1e-3, batch 32; at most 5 epochs as
+    the text trained ("not trained with more than five epochs"), keeping the
+    epoch of best validation loss. The trunk ends at the 128-unit dense layer.
+    """
+
+    name = "cuny-face-cnn"
+    version = "1.0"
+    #: tiny, fast settings for the conformance checks (avbench check)
+    conformance_params: ClassVar[dict] = {"max_epochs": 1, "channels": (4, 8), "dense_units": (8,)}
+    accepts: ClassVar[frozenset[OutputKind]] = frozenset({OutputKind.IMAGE_STACK})
+
+    class Params(TorchParams):
+        channels: tuple[int, ...] = Field((32, 64), min_length=1)
+        kernel_size: int = Field(3, ge=1)
+        padding: int = Field(0, ge=0)
+        pool: int = Field(2, ge=1)
+        dense_units: tuple[int, ...] = (128,)
+        dropout: float = Field(0.0, ge=0, lt=1)
+        max_epochs: int = Field(5, ge=1)
+        patience: int = Field(5, ge=1)
+
+    def build_trunk(self, input_shape: tuple[int, ...]) -> tuple[nn.Module, int]:
+        p = self.params
+        trunk = Conv2dTrunk(input_shape, p.channels, kernel=p.kernel_size, padding=p.padding, pool=p.pool,
+                            fc_units=p.dense_units, fc_dropout=p.dropout)
+        return trunk, trunk.width
+
+
 @hookimpl
 def avbench_plugins() -> list[type]:
-    return [CunyLstm]
+    return [CunyLstm, CunyFaceCnn]

@@ -57,6 +57,8 @@ def render_leaderboard(config: BenchmarkConfig, base: Path, registry: Registry |
                 and r["protocol"] in config.experiments[r["experiment"]].protocols:
             r.update(experiment_metadata(config, r["experiment"]))
             rows.append(r)
+            new.add(key)
+    rows.extend(not_run_rows(config, output_dir, new, registry, commit))
     rows.sort(key=lambda r: (bool(r.get("synthetic")), r.get("dataset") or "", r["protocol"],
                              -(r.get("accuracy_mean") or -1)))
     frame = _frame(rows)
@@ -73,6 +75,27 @@ def render_leaderboard(config: BenchmarkConfig, base: Path, registry: Registry |
     markdown = board / "README.md"
     write_bytes(markdown, render_markdown(rows, meta, metrics).encode())
     return markdown
+
+
+def not_run_rows(config: BenchmarkConfig, output_dir: Path, present: set[tuple[str, str]],
+                 registry: Registry | None, commit: str) -> list[dict[str, Any]]:
+    """Rows saying why an experiment has no result at all (no data here, a missing model file...)."""
+    rows = []
+    for error in _read_json(output_dir / "not-run.json").get("errors", []):
+        exp = config.experiments.get(error["experiment"])
+        if exp is None:
+            continue
+        for protocol in [error["protocol"]] if error.get("protocol") else exp.protocols:
+            if (error["experiment"], protocol) in present:
+                continue
+            dataset_plugin = config.datasets[exp.dataset].plugin
+            info = registry.plugins.get(dataset_plugin) if registry is not None else None
+            rows.append({"experiment": error["experiment"], "protocol": protocol, "dataset": exp.dataset,
+                         "synthetic": bool(info and info.cls.synthetic), "folds": 0, "status": "not run",
+                         "error": error["error"][:500], "git_commit": commit,
+                         **experiment_metadata(config, error["experiment"])})
+            present.add((error["experiment"], protocol))
+    return rows
 
 
 def experiment_metadata(config: BenchmarkConfig, experiment: str) -> dict[str, Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -192,16 +193,25 @@ def check_no_leakage(fold: Fold, clips: dict[str, Clip], where: str) -> None:
         raise AvbenchError(f"{where}: fold {fold.name!r} has {len(overlap)} clip(s) in both train and test")
 
 
+def _without_clip(reason: str, clip_id: str) -> str:
+    """A clip's error with its id and file paths blanked, so equal causes count together."""
+    return re.sub(r"\S*/\S*", "<file>", reason.replace(clip_id, "<clip>"))
+
+
 def diagnostics_summary(exp: ExperimentPlan, diagnostics: dict[str, dict[str, dict]]) -> dict[str, dict[str, int]]:
     """Integer extraction diagnostics summed over the experiment's clips, per branch."""
     out: dict[str, dict[str, int]] = {}
     for branch in exp.branches:
         per_clip = diagnostics.get(stable_hash(branch.extractor.identity), {})
         totals: dict[str, int] = {}
+        unknown: set[str] = set()
         for clip in exp.clips:
             for key, value in per_clip.get(clip.clip_id, {}).items():
                 if isinstance(value, int) and not isinstance(value, bool):
+                    if value < 0:  # a count the extractor could not make for this clip
+                        unknown.add(key)
                     totals[key] = totals.get(key, 0) + value
+        totals = {k: v for k, v in totals.items() if k not in unknown}
         if totals:
             out[branch.name] = totals
     return out
@@ -222,7 +232,7 @@ def fold_units(plan: Plan, config: BenchmarkConfig, registry: Registry, skipped:
                 if clip_id in clip_map:
                     exp_skipped.setdefault(clip_id, f"{branch.extractor.plugin}: {reason}")
         if clip_map and len(exp_skipped) == len(clip_map):
-            reasons = Counter(r for r in exp_skipped.values())
+            reasons = Counter(_without_clip(r, c) for c, r in exp_skipped.items())
             reason, count = reasons.most_common(1)[0]
             errors.append({"experiment": exp.name, "protocol": None,
                            "error": f"no usable clip: all {len(clip_map)} failed extraction "

@@ -147,6 +147,7 @@ def run_benchmark(config_path: str | Path, only: Sequence[str] | None = None,
                    for c, r in clip_errors.get(stable_hash(b.extractor.identity), {}).items()
                    if c in exp.keys[b.name]}
         for exp in plan.experiments.values()}
+    write_json(plan.output_dir / "not-run.json", {"errors": summary.errors})
     write_json(plan.output_dir / "run-summary.json",
                {**summary.as_dict(), "finished": datetime.now(timezone.utc).isoformat()})
     registry.hook.avbench_run_finished(benchmark=plan.benchmark, summary=summary.as_dict())

@@ -44,13 +44,13 @@ def run_check_command(args: argparse.Namespace, registry=None) -> int:
     from avbench.registry import get_registry
 
     from .results import format_results
-    from .runner import run_checks
+    from .runner import run_checks, same_distribution
 
     registry = registry or get_registry()
     names = list(args.names)
     if not names and args.kind:
         names = [n for n in registry.names(args.kind)
-                 if args.distribution is None or registry.plugins[n].source == args.distribution]
+                 if args.distribution is None or same_distribution(registry.plugins[n].source, args.distribution)]
         if not names:
             print(f"no installed {args.kind} plugin to check", file=sys.stderr)
             return 1

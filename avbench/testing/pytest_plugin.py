@@ -11,7 +11,7 @@ Two ways to use it in a plugin package's tests::
 
 or, without importing anything, mark a test taking ``avbench_check``::
 
-    @pytest.mark.avbench_plugins(["my-dataset", MyOtherPlugin], distribution="avbench-mine")
+    @pytest.mark.avbench_plugins(["my-dataset"], distribution="avbench-mine")  # names, classes or both
     def test_conformance(avbench_check):
         avbench_check()
 

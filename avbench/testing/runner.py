@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import time
 import traceback
-from importlib.metadata import entry_points
 from typing import Collection, Mapping
 
 from avbench.contract import Plugin, ResourceMissingError
@@ -13,7 +13,6 @@ from avbench.registry import Registry, get_registry
 from .checks import yield_checks
 from .hooks import xfail_checks
 from .results import CheckResult, CheckSkipped
-from .sandbox import Workspace  # noqa: F401  (re-exported for plugin authors' own checks)
 
 ExpectedFailures = Mapping[str, str]
 
@@ -97,7 +96,8 @@ def run_checks(names: list[str] | None = None, registry: Registry | None = None,
     registry = registry or get_registry()
     results: list[CheckResult] = []
     if not names:
-        names = [n for n in registry.names() if distribution is None or registry.plugins[n].source == distribution]
+        names = [n for n in registry.names()
+                 if distribution is None or same_distribution(registry.plugins[n].source, distribution)]
         for line in broken_lines(registry, distribution):
             results.append(CheckResult(line[0], "check_loads", "failed", line[1]))
     for name in names:
@@ -113,20 +113,23 @@ def run_checks(names: list[str] | None = None, registry: Registry | None = None,
 def broken_lines(registry: Registry, distribution: str | None = None) -> list[tuple[str, str]]:
     """``(what, why)`` for every broken entry and duplicated name, limited to one distribution if given."""
     lines = [(b.name or b.target, f"{b.source}: {b.target}: {b.error}") for b in registry.broken
-             if distribution is None or b.source == distribution]
+             if distribution is None or same_distribution(b.source, distribution)]
     for name, infos in registry.duplicates.items():
-        if distribution is None or any(i.source == distribution for i in infos):
+        if distribution is None or any(same_distribution(i.source, distribution) for i in infos):
             lines.append((name, "provided by " + " and ".join(f"{i.source} ({i.module})" for i in infos)))
     return lines
+
+
+def same_distribution(a: str, b: str) -> bool:
+    """Distribution names compare as pip compares them: case, '-', '_' and '.' do not matter."""
+    def canonical(name: str) -> str:
+        return re.sub(r"[-_.]+", "-", name).lower()
+    return canonical(a) == canonical(b)
 
 
 def plugins_of_distribution(distribution: str, registry: Registry | None = None) -> list[type[Plugin]]:
     """The working plugin classes an installed distribution provides through its entry points, by name."""
     registry = registry or get_registry()
-    return [registry.plugins[n].cls for n in registry.names() if registry.plugins[n].source == distribution]
+    return [registry.plugins[n].cls for n in registry.names()
+            if same_distribution(registry.plugins[n].source, distribution)]
 
-
-def distribution_entry_points(distribution: str) -> list[str]:
-    """Entry-point names of group ``avbench`` that ``distribution`` declares (to tell 'not installed' apart)."""
-    return [ep.name for ep in entry_points(group="avbench")
-            if getattr(ep, "dist", None) is not None and ep.dist.name == distribution]

@@ -62,3 +62,26 @@ def test_single_class_collapse_is_flagged(toy_benchmark):
 
     assert "collapsed" in notes({"status": "ok", "test_clips": 10, "predicted_classes": 1})
     assert "collapsed" not in notes({"status": "ok", "test_clips": 10, "predicted_classes": 3})
+
+
+def test_experiments_that_could_not_run_get_a_row_saying_why(toy_benchmark, monkeypatch):
+    monkeypatch.delenv("AVBENCH_ELSEWHERE_ROOT", raising=False)
+    path = toy_benchmark()
+    path.write_text(path.read_text() + """
+[datasets.elsewhere]
+plugin = "ravdess"
+env = "AVBENCH_ELSEWHERE_ROOT"
+
+[experiments.needs-data]
+dataset = "elsewhere"
+protocols = ["holdout"]
+[experiments.needs-data.branches.audio]
+extractor = "toy-extractor"
+model = "toy-centroid"
+""")
+    summary = run_benchmark(path, progress=False)
+    assert summary.done == 7  # the toy experiment still ran
+    frame = pl.read_parquet(path.parent / "leaderboards/toy/results.parquet")
+    row = frame.filter(pl.col("experiment") == "needs-data").to_dicts()[0]
+    assert row["status"] == "not run" and "set AVBENCH_ELSEWHERE_ROOT" in row["error"]
+    assert "not run: dataset 'elsewhere' has no root" in (path.parent / "leaderboards/toy/README.md").read_text()

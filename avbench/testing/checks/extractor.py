@@ -13,7 +13,7 @@ from .. import media
 from ..hooks import declared_clips, make_plugin
 from ..results import CheckSkipped
 from ..sandbox import Workspace
-from .common import Check, check_writes_only_to_cache, roundtrip, yield_common_checks
+from .common import Check, roundtrip, yield_common_checks
 
 #: Axes whose length must not depend on the clip (models stack or batch over them).
 FIXED_AXES = {

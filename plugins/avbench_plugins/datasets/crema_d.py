@@ -119,6 +119,20 @@ class CremaD(Dataset):
     modalities: ClassVar[tuple[str, ...]] = ("audio", "video")
     Params = CremaDParams
 
+    @classmethod
+    def conformance_tree(cls, tmp_dir: Path) -> Path:
+        """A tiny CREMA-D tree for ``avbench check``: actors 1001-1002 x 6 emotions of wav, one mp4."""
+        from avbench.testing.media import face_frames, speech_like, write_video, write_wav
+
+        root = Path(tmp_dir) / "crema-d"
+        (root / "AudioWAV").mkdir(parents=True)
+        (root / "VideoFlash").mkdir()
+        for actor in (1001, 1002):
+            for i, code in enumerate(("ANG", "DIS", "FEA", "HAP", "NEU", "SAD")):
+                write_wav(root / "AudioWAV" / f"{actor}_DFA_{code}_XX.wav", speech_like(0.3, seed=i))
+        write_video(root / "VideoFlash" / "1001_DFA_ANG_XX.mp4", face_frames(3))
+        return root
+
     def clips(self, root: Path) -> list[Clip]:
         p: CremaDParams = self.params  # type: ignore[assignment]
         root = require_root(root, corpus="CREMA-D", layout=LAYOUT, env_var=ENV_VAR, data_name="crema-d")

@@ -79,6 +79,20 @@ class Ravdess(Dataset):
     modalities: ClassVar[tuple[str, ...]] = ("audio", "video")
     Params = RavdessParams
 
+    @classmethod
+    def conformance_tree(cls, tmp_dir: Path) -> Path:
+        """A tiny RAVDESS tree for ``avbench check``: actors 1-2 x 8 emotions of speech wav, one AV mp4."""
+        from avbench.testing.media import face_frames, speech_like, write_video, write_wav
+
+        root = Path(tmp_dir) / "ravdess"
+        for actor in (1, 2):
+            folder = root / f"Actor_{actor:02d}"
+            folder.mkdir(parents=True)
+            for emotion in range(1, 9):
+                write_wav(folder / f"03-01-{emotion:02d}-01-01-01-{actor:02d}.wav", speech_like(0.3, seed=emotion))
+        write_video(root / "Actor_01" / "01-01-01-01-01-01-01.mp4", face_frames(3))
+        return root
+
     def clips(self, root: Path) -> list[Clip]:
         p: RavdessParams = self.params  # type: ignore[assignment]
         root = require_root(root, corpus="RAVDESS", layout=LAYOUT, env_var=ENV_VAR, data_name="ravdess")

@@ -102,6 +102,18 @@ class Rml(Dataset):
     modalities: ClassVar[tuple[str, ...]] = ("audio", "video")
     Params = RmlParams
 
+    @classmethod
+    def conformance_tree(cls, tmp_dir: Path) -> Path:
+        """A tiny RML tree for ``avbench check``: subjects s1 and s6/english x 6 emotions of mp4 video."""
+        from avbench.testing.media import face_frames, write_video
+
+        root = Path(tmp_dir) / "rml"
+        for folder in (root / "s1", root / "s6" / "english"):
+            folder.mkdir(parents=True)
+            for code in ("an", "di", "fe", "ha", "sa", "su"):
+                write_video(folder / f"{code}1.mp4", face_frames(2))
+        return root
+
     def parse(self, relative_path: Path) -> RmlName:
         p: RmlParams = self.params  # type: ignore[assignment]
         return parse_rml_path(relative_path, file_pattern=p.file_pattern, subject_pattern=p.subject_pattern,

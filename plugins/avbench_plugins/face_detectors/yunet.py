@@ -44,8 +44,9 @@ class YuNetFaceDetector(DownscalingFaceDetector):
         _, faces = detector.detect(frame)
         if faces is None:
             return []
+        # OpenCV's YuNet can return non-finite rows for tiny frames: they are no detections
         return [FaceBox(int(round(f[0])), int(round(f[1])), int(round(f[2])), int(round(f[3])), float(f[-1]))
-                for f in faces]
+                for f in faces if np.isfinite(f[:4]).all()]
 
 
 @hookimpl

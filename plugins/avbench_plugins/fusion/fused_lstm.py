@@ -32,6 +32,8 @@ class FusedLstm(Fusion):
 
     name = "fused-lstm"
     version = "1.0"
+    #: tiny, fast settings for the conformance checks (avbench check)
+    conformance_params = {"length": 8, "network": {"max_epochs": 2, "lstm_units": [8], "dense_units": 8}}
 
     class Params(Params):
         length: int = Field(50, ge=2)

@@ -73,6 +73,13 @@ class JointTrunks(Fusion):
 
     name = "joint-trunks"
     version = "1.0"
+    #: tiny, fast settings for the conformance checks (avbench check)
+    conformance_branches = {  # joint training needs torch trunks in every branch
+        "audio": {"output_kind": "spectrogram", "shape": [32, 48],
+                  "model": {"plugin": "ravdess-cnn", "params": {"max_epochs": 1, "filters": 4}}},
+        "video": {"output_kind": "sequence", "shape": [12, 8],
+                  "model": {"plugin": "ravdess-cnn", "params": {"max_epochs": 1, "filters": 4}}},
+    }
 
     class Params(Params):
         ratio: dict[str, float] = Field(default_factory=dict)

@@ -9,7 +9,7 @@ from pydantic import Field, model_validator
 from avbench import hookimpl
 from avbench.contract import Clip, Fold, Params, Protocol
 
-from .subjects import clips_of, require_known, subject_set, subjects_of
+from .subjects import spelled_as_in, clips_of, require_known, subject_set, subjects_of
 
 
 class ActorHoldout(Protocol):
@@ -36,7 +36,7 @@ class ActorHoldout(Protocol):
         require_known(self.name, "val", val, present)
         train = frozenset(present) - test - val
         return [Fold("holdout", train=clips_of(clips, train), val=clips_of(clips, val),
-                     test=clips_of(clips, test), test_subjects=tuple(sorted(test)))]
+                     test=clips_of(clips, test), test_subjects=spelled_as_in(clips, test))]
 
 
 @hookimpl

@@ -10,7 +10,7 @@ from pydantic import Field, model_validator
 from avbench import hookimpl
 from avbench.contract import Clip, Fold, Params, Protocol
 
-from .subjects import clips_of, require_known, subject_set, subjects_of
+from .subjects import spelled_as_in, clips_of, require_known, subject_set, subjects_of
 
 LUNA_JIMENEZ_2022_RAVDESS = [
     [2, 5, 14, 15, 16],
@@ -53,12 +53,8 @@ class ActorKFold(Protocol):
             val = groups[(k + 1) % len(groups)] if self.params.val_fold == "next" else frozenset()
             train = listed - test - val
             out.append(Fold(f"fold-{k + 1}", train=clips_of(clips, train), val=clips_of(clips, val),
-                            test=clips_of(clips, test), test_subjects=tuple(sorted(test, key=_num))))
+                            test=clips_of(clips, test), test_subjects=spelled_as_in(clips, test)))
         return out
-
-
-def _num(s: str) -> tuple[int, str]:
-    return (int(s), s) if s.isdigit() else (10**9, s)
 
 
 @hookimpl

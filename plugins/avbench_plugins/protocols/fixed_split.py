@@ -10,7 +10,7 @@ from pydantic import Field, model_validator
 from avbench import hookimpl
 from avbench.contract import Clip, Fold, Params, Protocol
 
-from .subjects import clips_of, require_known, subject_set, subjects_of
+from .subjects import spelled_as_in, clips_of, require_known, subject_set, subjects_of
 
 
 class FixedSplit(Protocol):
@@ -50,7 +50,7 @@ class FixedSplit(Protocol):
         for field, group in (("base", base), ("meta", meta), ("test", test)):
             require_known(self.name, field, group, present)
         return [Fold("base-meta-test", train=clips_of(clips, base - val), val=clips_of(clips, val),
-                     meta=clips_of(clips, meta), test=clips_of(clips, test), test_subjects=tuple(sorted(test)))]
+                     meta=clips_of(clips, meta), test=clips_of(clips, test), test_subjects=spelled_as_in(clips, test))]
 
 
 @hookimpl

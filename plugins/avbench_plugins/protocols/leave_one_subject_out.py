@@ -9,7 +9,7 @@ from pydantic import Field
 from avbench import hookimpl
 from avbench.contract import Clip, Fold, Params, Protocol
 
-from .subjects import clips_of, subjects_of
+from .subjects import spelled_as_in, clips_of, subjects_of
 
 
 class LeaveOneSubjectOut(Protocol):
@@ -31,7 +31,7 @@ class LeaveOneSubjectOut(Protocol):
             val = frozenset(subjects[(i + k) % len(subjects)] for k in range(1, self.params.val_subjects + 1))
             train = frozenset(subjects) - val - {held}
             folds.append(Fold(f"subject-{held}", train=clips_of(clips, train), val=clips_of(clips, val),
-                              test=clips_of(clips, frozenset({held})), test_subjects=(held,)))
+                              test=clips_of(clips, frozenset({held})), test_subjects=spelled_as_in(clips, {held})))
         return folds
 
 

@@ -18,9 +18,15 @@ def subject_set(ids: Iterable[int | str]) -> frozenset[str]:
 
 
 def subjects_of(clips: Sequence[Clip]) -> list[str]:
-    """Distinct subjects in first-appearance order (numeric ids sorted numerically)."""
+    """Distinct subjects, canonical form (numeric ids sorted numerically)."""
     seen = {subject_key(c.subject) for c in clips}
     return sorted(seen, key=lambda s: (0, int(s), s) if s.isdigit() else (1, 0, s))
+
+
+def spelled_as_in(clips: Sequence[Clip], subjects: Iterable[str]) -> tuple[str, ...]:
+    """Canonical subject keys back in the clips' own spelling (``"1"`` -> ``"01"``), sorted."""
+    spelling = {subject_key(c.subject): c.subject for c in clips}
+    return tuple(sorted((spelling.get(s, s) for s in subjects), key=lambda s: (len(s), s)))
 
 
 def clips_of(clips: Sequence[Clip], subjects: frozenset[str]) -> tuple[str, ...]:

@@ -63,6 +63,8 @@ class SyntheticAV(Dataset):
 
     name = "synthetic-av"
     version = "1.0"
+    #: tiny, fast settings for the conformance checks (avbench check)
+    conformance_params: ClassVar[dict] = {"actors": 2, "clips_per_emotion": 1, "seconds": 0.8, "size": (64, 48)}
     labels: ClassVar[tuple[str, ...]] = LABELS
     modalities: ClassVar[tuple[str, ...]] = ("audio", "video")
     embedded: ClassVar[bool] = True

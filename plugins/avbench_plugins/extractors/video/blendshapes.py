@@ -58,6 +58,8 @@ class Blendshapes(Extractor):
 
     name = "blendshapes"
     version = "1.0"
+    #: tiny, fast settings for the conformance checks (avbench check)
+    conformance_params: ClassVar[dict] = {"n_frames": 8}
     modality: ClassVar[Modality] = Modality.VIDEO
     output_kind: ClassVar[OutputKind] = OutputKind.SEQUENCE
     description = "MediaPipe Face Landmarker: 52 blendshape scores per frame over 50 equally spaced frames"

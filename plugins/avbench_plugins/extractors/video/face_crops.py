@@ -25,6 +25,8 @@ class FaceCrops(FaceFrameExtractor):
 
     name = "face-crops"
     version = "1.0"
+    #: tiny, fast settings for the conformance checks (avbench check)
+    conformance_params: ClassVar[dict] = {"n_frames": 4}
     output_kind: ClassVar[OutputKind] = OutputKind.IMAGE_STACK
     description = "face crops of sampled frames (detector by name), grayscale, scaled to [0, 1]"
 

@@ -93,6 +93,8 @@ class FerPosteriors(_FerExtractor):
 
     name = "fer-posteriors"
     version = "1.0"
+    #: tiny, fast settings for the conformance checks (avbench check)
+    conformance_params: ClassVar[dict] = {"sampling": "equally_spaced", "n_frames": 4}
     output_kind: ClassVar[OutputKind] = OutputKind.SEQUENCE
     description = "per-frame 7-class FER-2013 posteriors (mini-Xception, " + ", ".join(FER_CLASSES) + ")"
 
@@ -105,6 +107,8 @@ class FerMeanPosteriors(_FerExtractor):
 
     name = "fer-mean-posteriors"
     version = "1.0"
+    #: tiny, fast settings for the conformance checks (avbench check)
+    conformance_params: ClassVar[dict] = {"sampling": "equally_spaced", "n_frames": 4}
     output_kind: ClassVar[OutputKind] = OutputKind.VECTOR
     description = "mean over frames of FER-2013 posteriors (demokritos2022 averages per-frame predictions)"
 
@@ -121,6 +125,8 @@ class FerEmbedding(_FerExtractor):
 
     name = "fer-embedding"
     version = "1.0"
+    #: tiny, fast settings for the conformance checks (avbench check)
+    conformance_params: ClassVar[dict] = {"n_frames": 4}
     output_kind: ClassVar[OutputKind] = OutputKind.SEQUENCE
     description = ("per-frame 128-d FER-2013 mini-Xception embedding; stands in for the 512-d VGG19-FER "
                    "features of ravdess-cnn/demokritos2022 (weights not available)")

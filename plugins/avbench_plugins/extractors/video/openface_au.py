@@ -139,6 +139,20 @@ class OpenFaceAu(Extractor):
     description = "OpenFace 2.0 action units, clip means from a precomputed table (AVBENCH_OPENFACE_AU)"
     Params: ClassVar[type[OpenFaceClipMeanParams]] = OpenFaceClipMeanParams
 
+    @classmethod
+    def conformance_clips(cls, tmp_dir: Path) -> list[Clip]:
+        """For ``avbench check``: two RAVDESS takes and a tiny clip-mean table holding their rows."""
+        names = ["01-01-03-01-01-01-01", "01-01-04-01-01-01-02"]
+        header = ["name", *AU_INTENSITIES, *AU_PRESENCES]
+        rows = [[n, *(f"{(i + k) % 5 * 0.25:.2f}" for k in range(len(header) - 1))] for i, n in enumerate(names)]
+        with open(Path(tmp_dir) / "clip_mean_action_units.csv", "w", newline="") as out:
+            csv.writer(out, delimiter=";").writerows([header, *rows])
+        return [Clip(clip_id_of(n), n[-2:], "happy", {"video": str(Path(tmp_dir) / f"{n}.mp4")}) for n in names]
+
+    @classmethod
+    def conformance_params(cls, tmp_dir: Path) -> dict[str, Any]:
+        return {"csv": str(Path(tmp_dir) / "clip_mean_action_units.csv")}
+
     def _table(self) -> dict[str, np.ndarray]:
         path = _resource(self.context, self.params.csv, "openface_au", "AVBENCH_OPENFACE_AU",
                          "openface-au needs the clip-mean action-unit CSV", "csv")
@@ -165,6 +179,24 @@ class _OpenFaceFrames(Extractor):
     """Reads the clip's per-frame OpenFace CSV: the video's stem, else the clip id, names the file."""
 
     modality: ClassVar[Modality] = Modality.VIDEO
+
+    @classmethod
+    def conformance_clips(cls, tmp_dir: Path) -> list[Clip]:
+        """For ``avbench check``: two takes and a folder of tiny per-frame CSVs named after their videos."""
+        folder = Path(tmp_dir) / "openface-frames"
+        folder.mkdir(exist_ok=True)
+        header = ["frame", " success", " confidence", *(f" {c}" for c in AU_INTENSITIES + AU_PRESENCES)]
+        clips = []
+        for i, name in enumerate(["01-01-03-01-01-01-01", "01-01-04-01-01-01-02"]):
+            rows = [[f, 1, 0.9, *((i + f + k) % 5 * 0.25 for k in range(len(header) - 3))] for f in range(1, 6)]
+            with open(folder / f"{name}.csv", "w", newline="") as out:
+                csv.writer(out).writerows([header, *rows])
+            clips.append(Clip(clip_id_of(name), name[-2:], "happy", {"video": str(Path(tmp_dir) / f"{name}.mp4")}))
+        return clips
+
+    @classmethod
+    def conformance_params(cls, tmp_dir: Path) -> dict[str, Any]:
+        return {"folder": str(Path(tmp_dir) / "openface-frames")}
 
     def _csv(self, clip: Clip) -> Path:
         folder = _resource(self.context, self.params.folder, "openface_frames", "AVBENCH_OPENFACE_FRAMES",

@@ -39,6 +39,8 @@ class RavdessCnn(TorchModel):
 
     name = "ravdess-cnn"
     version = "1.0"
+    #: tiny, fast settings for the conformance checks (avbench check)
+    conformance_params: ClassVar[dict] = {"max_epochs": 2, "filters": 4}
     accepts: ClassVar[frozenset[OutputKind]] = frozenset({OutputKind.SPECTROGRAM, OutputKind.SEQUENCE})
     preferred_2d = OutputKind.SPECTROGRAM
 

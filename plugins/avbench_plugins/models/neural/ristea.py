@@ -67,6 +67,8 @@ class RisteaAudioCnn(_RisteaModel):
 
     name = "ristea-audio-cnn"
     version = "1.0"
+    #: tiny, fast settings for the conformance checks (avbench check)
+    conformance_params: ClassVar[dict] = {"max_epochs": 1, "resize": (32, 24), "channels": (4, 8), "feature_units": 8, "hidden_units": 8}
     accepts: ClassVar[frozenset[OutputKind]] = frozenset({OutputKind.SPECTROGRAM})
     preferred_2d = OutputKind.SPECTROGRAM
 
@@ -99,6 +101,8 @@ class RisteaFramesCnn(_RisteaModel):
 
     name = "ristea-frames-cnn"
     version = "1.0"
+    #: tiny, fast settings for the conformance checks (avbench check)
+    conformance_params: ClassVar[dict] = {"max_epochs": 1, "n_frames": 4, "frame_size": (24, 20), "channels": (4, 8), "feature_units": 8, "hidden_units": 8}
     accepts: ClassVar[frozenset[OutputKind]] = frozenset({OutputKind.IMAGE_STACK})
 
     class Params(RisteaParams):

@@ -36,6 +36,8 @@ class SapienzaMfccCnn(TorchModel):
 
     name = "sapienza-mfcc-cnn"
     version = "1.0"
+    #: tiny, fast settings for the conformance checks (avbench check)
+    conformance_params: ClassVar[dict] = {"max_epochs": 2, "channels": (4, 8)}
     accepts: ClassVar[frozenset[OutputKind]] = frozenset({OutputKind.SPECTROGRAM, OutputKind.SEQUENCE})
     preferred_2d = OutputKind.SPECTROGRAM
 
@@ -66,6 +68,8 @@ class SapienzaBlendshapeLstm(TorchModel):
 
     name = "sapienza-blendshape-lstm"
     version = "1.0"
+    #: tiny, fast settings for the conformance checks (avbench check)
+    conformance_params: ClassVar[dict] = {"max_epochs": 2, "lstm_units": (8,), "dense_units": 8, "max_len": 12}
     accepts: ClassVar[frozenset[OutputKind]] = frozenset({OutputKind.SEQUENCE, OutputKind.SPECTROGRAM})
     uses_lengths = True
     time_major = True

@@ -42,9 +42,17 @@ class SerialExecutor:
 
 
 def _limit_threads(threads: int) -> None:
-    """Keep each worker to its share of the cores (set before numeric libraries start their pools)."""
+    """Keep each worker to its share of the cores.
+
+    The environment covers libraries not loaded yet; threadpoolctl resizes the BLAS and OpenMP
+    pools already loaded (spawning imports numpy before this runs), which otherwise oversubscribe
+    the cores and spin against each other.
+    """
     for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMBA_NUM_THREADS"):
         os.environ[var] = str(threads)
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(threads)
     try:
         import torch
 

@@ -44,6 +44,7 @@ class ExperimentPlan:
     branches: tuple[BranchSpec, ...]
     fusion: PluginSpec | None
     keys: dict[str, dict[str, str]] = field(default_factory=dict)  # branch -> clip -> feature key
+    media_hashes: dict[str, dict[str, str]] = field(default_factory=dict)  # clip -> modality -> content hash
     error: str | None = None
 
 
@@ -54,7 +55,6 @@ class Plan:
     output_dir: Path
     datasets: dict[str, DatasetState]
     experiments: dict[str, ExperimentPlan]
-    media_hashes: dict[str, dict[str, str]]
 
 
 def resolve_spec(registry: Registry, ref: PluginRef, kind: PluginKind, context: RunContext) -> PluginSpec:
@@ -125,7 +125,6 @@ def build_plan(config: BenchmarkConfig, registry: Registry, base: Path, only: Se
                                    f"{len(state.clips)} clips at {state.root}"
                                    + (" (synthetic)" if state.synthetic else "")))
     hashes = FileHashIndex(cache_dir)
-    media_hashes: dict[str, dict[str, str]] = {}
     experiments = {}
     for name in names:
         exp = config.experiments[name]
@@ -145,16 +144,15 @@ def build_plan(config: BenchmarkConfig, registry: Registry, base: Path, only: Se
                                                error=dataset.error or str(exc))
             continue
         plan = ExperimentPlan(name, exp, dataset, classes, clips, branches, fusion, error=dataset.error)
-        for clip in clips:
-            if clip.clip_id not in media_hashes:
-                media_hashes[clip.clip_id] = {m: hashes.hash(p) for m, p in sorted(clip.media.items())}
+        # per experiment, never per clip id alone: datasets may share clip ids (the demo uses RAVDESS naming)
+        plan.media_hashes = {c.clip_id: {m: hashes.hash(p) for m, p in sorted(c.media.items())} for c in clips}
         for branch in branches:
-            plan.keys[branch.name] = {c.clip_id: feature_key(branch.extractor.identity, media_hashes[c.clip_id],
+            plan.keys[branch.name] = {c.clip_id: feature_key(branch.extractor.identity, plan.media_hashes[c.clip_id],
                                                              c.clip_id) for c in clips}
         experiments[name] = plan
     hashes.save()
     return Plan(config.benchmark.name, context, base / config.benchmark.output / config.benchmark.name,
-                datasets, experiments, media_hashes)
+                datasets, experiments)
 
 
 def extraction_tasks(plan: Plan) -> list[ExtractTask]:
@@ -198,15 +196,14 @@ def _without_clip(reason: str, clip_id: str) -> str:
     return re.sub(r"\S*/\S*", "<file>", reason.replace(clip_id, "<clip>"))
 
 
-def diagnostics_summary(exp: ExperimentPlan, diagnostics: dict[str, dict[str, dict]]) -> dict[str, dict[str, int]]:
-    """Integer extraction diagnostics summed over the experiment's clips, per branch."""
+def diagnostics_summary(exp: ExperimentPlan, diagnostics: dict[str, dict]) -> dict[str, dict[str, int]]:
+    """Integer extraction diagnostics (by feature key) summed over the experiment's clips, per branch."""
     out: dict[str, dict[str, int]] = {}
     for branch in exp.branches:
-        per_clip = diagnostics.get(stable_hash(branch.extractor.identity), {})
         totals: dict[str, int] = {}
         unknown: set[str] = set()
         for clip in exp.clips:
-            for key, value in per_clip.get(clip.clip_id, {}).items():
+            for key, value in diagnostics.get(exp.keys[branch.name][clip.clip_id], {}).items():
                 if isinstance(value, int) and not isinstance(value, bool):
                     if value < 0:  # a count the extractor could not make for this clip
                         unknown.add(key)
@@ -217,8 +214,8 @@ def diagnostics_summary(exp: ExperimentPlan, diagnostics: dict[str, dict[str, di
     return out
 
 
-def fold_units(plan: Plan, config: BenchmarkConfig, registry: Registry, skipped: dict[str, dict[str, str]],
-               diagnostics: dict[str, dict[str, dict]] | None = None) -> tuple[list[FoldUnit], list[dict[str, Any]]]:
+def fold_units(plan: Plan, config: BenchmarkConfig, registry: Registry, skipped: dict[str, str],
+               diagnostics: dict[str, dict] | None = None) -> tuple[list[FoldUnit], list[dict[str, Any]]]:
     """Units for every experiment x protocol x fold x seed, and error rows for what cannot be planned."""
     units, errors = [], []
     for exp in plan.experiments.values():
@@ -228,9 +225,9 @@ def fold_units(plan: Plan, config: BenchmarkConfig, registry: Registry, skipped:
         clip_map = {c.clip_id: c for c in exp.clips}
         exp_skipped = {}
         for branch in exp.branches:
-            for clip_id, reason in skipped.get(stable_hash(branch.extractor.identity), {}).items():
-                if clip_id in clip_map:
-                    exp_skipped.setdefault(clip_id, f"{branch.extractor.plugin}: {reason}")
+            for clip_id, key in exp.keys[branch.name].items():
+                if key in skipped:
+                    exp_skipped.setdefault(clip_id, f"{branch.extractor.plugin}: {skipped[key]}")
         if clip_map and len(exp_skipped) == len(clip_map):
             reasons = Counter(_without_clip(r, c) for c, r in exp_skipped.items())
             reason, count = reasons.most_common(1)[0]
@@ -262,7 +259,7 @@ def fold_units(plan: Plan, config: BenchmarkConfig, registry: Registry, skipped:
                 "fusion": exp.fusion.identity if exp.fusion else None,
                 "protocol": protocol_spec.identity,
             }
-            data_hash = stable_hash({c: plan.media_hashes[c] for c in sorted(clip_map)})
+            data_hash = stable_hash({c: exp.media_hashes[c] for c in sorted(clip_map)})
             exp_fp = stable_hash({**identity, "data": data_hash, "seeds": seeds, "skipped": exp_skipped})
             metadata = {"dataset": exp.dataset.name, "dataset_plugin": exp.dataset.plugin.identity,
                         "synthetic": exp.dataset.synthetic, "plugins": plugin_versions(exp, protocol_spec),
@@ -273,7 +270,7 @@ def fold_units(plan: Plan, config: BenchmarkConfig, registry: Registry, skipped:
                     fold_clips = sorted(set(fold.test) | fold.training_side())
                     fp = stable_hash({**identity, "seed": seed, "fold": [fold.name, fold.train, fold.val,
                                                                          fold.meta, fold.test],
-                                      "data": {c: plan.media_hashes[c] for c in fold_clips},
+                                      "data": {c: exp.media_hashes[c] for c in fold_clips},
                                       "skipped": {c: r for c, r in exp_skipped.items() if c in fold_clips}})
                     units.append(FoldUnit(
                         benchmark=plan.benchmark, experiment=exp.name, protocol=protocol_spec,
@@ -281,7 +278,7 @@ def fold_units(plan: Plan, config: BenchmarkConfig, registry: Registry, skipped:
                         branches=exp.branches, fusion=exp.fusion,
                         clips={c: clip_map[c] for c in fold_clips},
                         feature_keys={b: {c: keys[c] for c in fold_clips} for b, keys in exp.keys.items()},
-                        media_hashes={c: plan.media_hashes[c] for c in fold_clips},
+                        media_hashes={c: exp.media_hashes[c] for c in fold_clips},
                         skipped={c: r for c, r in exp_skipped.items() if c in fold_clips},
                         context=RunContext(plan.context.cache_dir, plan.context.device, seed, plan.context.resources),
                         result_dir=plan.output_dir / exp.name / protocol_key / f"seed-{seed}",

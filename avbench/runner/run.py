@@ -11,7 +11,6 @@ from typing import Any, Callable, Sequence
 
 from tqdm import tqdm
 
-from avbench.cache.feature_cache import stable_hash
 from avbench.config.loader import load_config
 from avbench.registry import Registry, get_registry
 from avbench.storage.atomic import write_json
@@ -40,23 +39,27 @@ class RunSummary:
 
 
 def run_extraction(plan: Plan, executor: Executor, progress: bool
-                   ) -> tuple[dict[str, dict[str, str]], dict[str, dict[str, dict]], dict]:
-    """Fill the feature cache; return per-extractor-setting clip errors, clip diagnostics and throughput."""
+                   ) -> tuple[dict[str, str], dict[str, dict], dict]:
+    """Fill the feature cache; return clip errors and clip diagnostics by feature key, and throughput.
+
+    Keyed by feature key (extractor setting + media content + clip), never by clip id alone:
+    two datasets may name different clips alike.
+    """
     tasks = extraction_tasks(plan)
-    errors: dict[str, dict[str, str]] = {}
-    diagnostics: dict[str, dict[str, dict]] = {}
+    errors: dict[str, str] = {}
+    diagnostics: dict[str, dict] = {}
     stats: dict[str, dict[str, float]] = {}
     total = sum(len(t.clips) for t in tasks)
     start = time.perf_counter()
     with tqdm(total=total, desc="extracting features", unit="clip", disable=not progress or not total,
               file=sys.stderr) as bar:
         for task, outcome in executor.map_unordered(extract_chunk, tasks):
-            setting = stable_hash(task.extractor.identity)
             if isinstance(outcome, BaseException):
                 outcome = ExtractOutcome(task.extractor.plugin, (), {c.clip_id: f"worker failed: {outcome}"
                                                                      for c in task.clips}, 0.0, 0.0)
-            errors.setdefault(setting, {}).update(outcome.errors)
-            diagnostics.setdefault(setting, {}).update(outcome.diagnostics)
+            key_of = {clip.clip_id: key for clip, key in zip(task.clips, task.keys)}
+            errors.update({key_of[c]: reason for c, reason in outcome.errors.items()})
+            diagnostics.update({key_of[c]: found for c, found in outcome.diagnostics.items()})
             s = stats.setdefault(task.extractor.plugin, {"clips": 0, "errors": 0, "media_seconds": 0.0,
                                                          "worker_seconds": 0.0})
             s["clips"] += len(outcome.done)
@@ -84,12 +87,11 @@ def run_extraction(plan: Plan, executor: Executor, progress: bool
     return errors, diagnostics, stats
 
 
-def _remembered(path: Path, new: dict[str, dict]) -> dict[str, dict]:
-    """``new`` merged over what ``path`` holds; written back when anything is there."""
-    merged = _read_json(path)
-    for setting, values in new.items():
-        merged.setdefault(setting, {}).update(values)
-    if any(merged.values()) and merged != _read_json(path):
+def _remembered(path: Path, new: dict[str, Any]) -> dict[str, Any]:
+    """``new`` merged over what ``path`` holds; written back when it changed."""
+    previous = _read_json(path)
+    merged = {**previous, **new}
+    if merged != previous:
         write_json(path, merged)
     return merged
 
@@ -143,9 +145,8 @@ def run_benchmark(config_path: str | Path, only: Sequence[str] | None = None,
     finally:
         executor.close()
     summary.clip_errors = {
-        exp.name: {c: r for b in exp.branches
-                   for c, r in clip_errors.get(stable_hash(b.extractor.identity), {}).items()
-                   if c in exp.keys[b.name]}
+        exp.name: {c: clip_errors[k] for b in exp.branches for c, k in exp.keys.get(b.name, {}).items()
+                   if k in clip_errors}
         for exp in plan.experiments.values()}
     write_json(plan.output_dir / "not-run.json", {"errors": summary.errors})
     write_json(plan.output_dir / "run-summary.json",

@@ -220,3 +220,37 @@ def test_an_experiment_whose_every_clip_fails_is_reported_not_run(toy_benchmark)
     # equal causes are counted together although each message names its own clip and file
     assert any("no usable clip: all 6 failed extraction (6 with: toy-extractor: unreadable file <file>" in e["error"]
                for e in summary.errors)
+
+
+def test_datasets_sharing_clip_ids_never_share_features(toy_benchmark):
+    """The demo set uses RAVDESS naming, so two datasets can name different clips alike."""
+    import numpy as np
+
+    from avbench.cache.feature_cache import FeatureCache
+    from avbench.config.loader import load_config
+    from avbench.registry import get_registry
+    from avbench.runner.plan import build_plan
+
+    path = toy_benchmark()
+    path.write_text(path.read_text() + """
+[datasets.other]
+plugin = "toy-dataset"
+params = { offset = 100.0 }
+
+[experiments.other-centroid]
+dataset = "other"
+protocols = ["holdout"]
+[experiments.other-centroid.branches.audio]
+extractor = { plugin = "toy-extractor", params = { scale = 1.0 } }
+model = "toy-centroid"
+""")
+    run_benchmark(path, progress=False)
+    plan = build_plan(load_config(path, get_registry()), get_registry(), path.parent, log=lambda m: None)
+    mine, other = plan.experiments["centroid"], plan.experiments["other-centroid"]
+    assert set(mine.keys["audio"]) == set(other.keys["audio"])  # the same clip ids...
+    cache = FeatureCache(plan.context.cache_dir)
+    for clip in other.clips:
+        assert mine.keys["audio"][clip.clip_id] != other.keys["audio"][clip.clip_id]  # ...never the same key
+        cached = cache.get("toy-extractor", other.keys["audio"][clip.clip_id])
+        np.testing.assert_array_equal(cached, np.load(clip.media["audio"]))
+        assert cached.mean() > 50

@@ -73,8 +73,9 @@ def run_extraction(plan: Plan, executor: Executor, progress: bool
         busy = s["worker_seconds"] or float("nan")
         s["clips_per_worker_second"] = s["clips"] / busy
         s["times_real_time_per_worker"] = s["media_seconds"] / busy
+    stats = {name: s for name, s in stats.items() if s["clips"]}  # an extractor that failed every clip measured nothing
     if stats:  # the whole stage, wall clock, all workers together
-        stats["(all extractors)"] = {
+        stats["(last extracting run, all extractors)"] = {
             "clips": sum(s["clips"] for s in stats.values()), "workers": workers, "wall_seconds": wall,
             "clips_per_second": sum(s["clips"] for s in stats.values()) / wall,
             "times_real_time": sum(s["media_seconds"] for s in stats.values()) / wall}

@@ -28,7 +28,7 @@ SONG_EMOTIONS = frozenset({1, 2, 3, 4, 5, 6})  # RAVDESS song has no disgust or 
 LABELS: tuple[str, ...] = tuple(EMOTIONS.values())
 EMOTION_CODES = {name: code for code, name in EMOTIONS.items()}
 EXPECTED = "MM-VC-EE-II-SS-RR-AA (seven two-digit fields, e.g. 03-01-05-02-01-02-12)"
-_NAME = re.compile(r"^(\d{2})-(\d{2})-(\d{2})-(\d{2})-(\d{2})-(\d{2})-(\d{2})$")
+NAME_PATTERN = re.compile(r"^(\d{2})-(\d{2})-(\d{2})-(\d{2})-(\d{2})-(\d{2})-(\d{2})$")
 
 
 class RavdessNameError(ValueError):
@@ -99,7 +99,7 @@ def parse_ravdess_name(stem: str, *, known_actors: range | None = ACTORS) -> Rav
     ``known_actors`` bounds the actor field (the real corpus has 01-24); ``None``
     accepts any actor from 01 up, as the synthetic set may have more.
     """
-    match = _NAME.match(stem)
+    match = NAME_PATTERN.match(stem)
     if match is None:
         raise RavdessNameError(f"name {stem!r} does not match {EXPECTED}")
     fields = RavdessName(*(int(v) for v in match.groups()))

@@ -17,7 +17,6 @@ Each CSV is parsed once per process (cached by path and modification time).
 from __future__ import annotations
 
 import csv
-import re
 from enum import Enum
 from pathlib import Path
 from typing import Any, ClassVar
@@ -28,13 +27,11 @@ from pydantic import Field
 from avbench import hookimpl
 from avbench.contract import Clip, ClipError, Extractor, Modality, OutputKind, Params, ResourceMissingError
 
+from ...datasets.naming.ravdess_names import NAME_PATTERN
 from .frame_sampling import FrameSamplingParams, SamplingMode, plan_indices
 
 AU_INTENSITIES = tuple(f"AU{n:02d}_r" for n in (1, 2, 4, 5, 6, 7, 9, 10, 12, 14, 15, 17, 20, 23, 25, 26, 45))
 AU_PRESENCES = tuple(f"AU{n:02d}_c" for n in (1, 2, 4, 5, 6, 7, 9, 10, 12, 14, 15, 17, 20, 23, 25, 26, 28, 45))
-RAVDESS_NAME = re.compile(r"^\d{2}(-\d{2}){6}$")
-
-
 class AuSet(str, Enum):
     INTENSITIES = "intensities"
     PRESENCES = "presences"
@@ -49,7 +46,7 @@ def au_columns(aus: AuSet) -> tuple[str, ...]:
 def clip_id_of(name: str) -> str:
     """avbench clip id of a file name or stem: RAVDESS names lose their modality field, others stay."""
     stem = Path(name).stem if Path(name).suffix.lower() in {".mp4", ".csv", ".wav", ".flac", ".avi"} else name
-    return stem.split("-", 1)[1] if RAVDESS_NAME.match(stem) else stem
+    return stem.split("-", 1)[1] if NAME_PATTERN.match(stem) else stem
 
 
 def _read_table(path: Path, delimiter: str) -> tuple[list[str], list[list[str]]]:

@@ -46,21 +46,30 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from avbench.config.loader import parse_data_overrides
-    from avbench.runner.run import run_benchmark
+    from avbench.runner.run import iter_failed_work, run_benchmark
 
     registry = registry_for(args)
     summary = run_benchmark(args.file, only=args.only, data_overrides=parse_data_overrides(args.data or []),
-                            workers=args.workers, registry=registry, progress=not args.no_progress)
+                            workers=args.workers, registry=registry, progress=not args.no_progress,
+                            strict=args.strict, retry_failed=args.retry_failed)
     skipped_clips = sum(len(v) for v in summary.clip_errors.values())
+    failed_clips = list(iter_failed_work(summary))
+    not_run = len(summary.experiment_errors)
+    unconfigured = len(summary.errors) - not_run
     print(f"{summary.done} fold(s) run, {summary.skipped} already done, {summary.failed} failed; "
-          f"{len(summary.errors)} experiment/protocol(s) not run; {skipped_clips} clip(s) skipped for bad media")
+          f"{not_run} experiment/protocol(s) not run for an error, {unconfigured} skipped (not configured here); "
+          f"{skipped_clips} clip(s) skipped for bad media; {len(failed_clips)} clip extraction(s) failed")
     for exp, clips in summary.clip_errors.items():
         for clip, reason in sorted(clips.items())[:20]:
             print(f"  skipped clip {clip} ({exp}): {reason}")
+    for exp, clip, cause in failed_clips[:20]:
+        print(f"  failed clip {clip} ({exp}): {cause} (not remembered: a rerun retries it)")
+    if not summary.planned:
+        print("nothing ran: no fold was planned (every experiment was skipped or could not run)")
     print(f"results: {summary.output_dir}")
     if summary.leaderboard:
         print(f"leaderboard: {summary.leaderboard}")
-    return 1 if summary.failed else 0
+    return summary.exit_code
 
 
 def cmd_leaderboard(args: argparse.Namespace) -> int:
@@ -89,7 +98,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--only", nargs="+", metavar="NAME", help="run only these experiments")
     p.add_argument("--data", action="append", metavar="NAME=PATH", help="root folder of dataset NAME")
     p.add_argument("--workers", type=int, help="worker processes (default: config, else all cores)")
-    p.add_argument("--strict", action="store_true", help="fail if any plugin is broken")
+    p.add_argument("--strict", action="store_true",
+                   help="fail if any plugin is broken or a dataset or resource is not configured")
+    p.add_argument("--retry-failed", action="store_true",
+                   help="forget remembered bad-media verdicts and extract those clips again")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.set_defaults(func=cmd_run)
 
@@ -122,8 +134,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"avbench: {line}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
-        print("avbench: interrupted; finished folds are stored and will not be recomputed", file=sys.stderr)
+        print("avbench: interrupted (SIGINT); workers stopped; finished folds are stored and will not be "
+              "recomputed", file=sys.stderr)
         return 130
+    except BaseException as exc:
+        from avbench.runner.run import RunInterrupted
+
+        if not isinstance(exc, RunInterrupted):
+            raise
+        print(f"avbench: stopped ({exc}); workers stopped; finished folds are stored and will not be recomputed",
+              file=sys.stderr)
+        return 128 + exc.signum
 
 
 if __name__ == "__main__":

@@ -101,6 +101,10 @@ class BenchmarkSection(Strict):
     device: str = Field(default="auto", pattern=r"^(auto|cpu|cuda(:\d+)?)$")
     workers: int | None = Field(default=None, ge=1)
     latency_clips: int = Field(default=20, ge=1)
+    clip_timeout: float = Field(default=600.0, gt=0, allow_inf_nan=False,
+                                description="seconds one clip's extraction may take before its worker is killed")
+    fold_timeout: float = Field(default=6 * 3600.0, gt=0, allow_inf_nan=False,
+                                description="seconds one fold (fit + predict) may take before its worker is killed")
 
 
 class BenchmarkConfig(Strict):

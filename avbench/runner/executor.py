@@ -1,92 +1,168 @@
 """Executors run picklable work units and yield results as they finish.
 
-The local process pool is the default; a distributed engine only has to offer
-the same ``map_unordered`` over the same units.
+The local executor runs every unit in a worker process (also with one worker), so a plugin that
+segfaults, calls ``os._exit`` or is killed for memory costs only the unit it was running: the
+worker is replaced and the others go on. A unit past its time limit has its worker killed. A
+distributed engine only has to offer the same ``map_unordered`` over the same units.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from multiprocessing.connection import wait
 from typing import Any, Callable, Iterable, Iterator, Protocol, TypeVar
+
+from .failures import UnitFailure, UnitTimedOut, WorkerDied, describe_exit
+from .worker_process import worker_main
 
 U = TypeVar("U")
 R = TypeVar("R")
 
+STOP_GRACE_SECONDS = 3.0
+
 
 class Executor(Protocol):
-    """Runs ``fn`` over units; yields ``(unit, result)`` or ``(unit, exception)`` as each completes."""
+    """Runs ``fn`` over units; yields ``(unit, result)`` or ``(unit, UnitFailure)`` as each completes.
 
-    def map_unordered(self, fn: Callable[[U], R], units: Iterable[U]) -> Iterator[tuple[U, R | BaseException]]:
-        ...
-
-    def close(self) -> None:
-        ...
-
-
-class SerialExecutor:
-    """Runs units one by one in this process (debugging, tests, one core)."""
-
-    workers = 1
-
-    def map_unordered(self, fn: Callable[[U], R], units: Iterable[U]) -> Iterator[tuple[U, R | BaseException]]:
-        for unit in units:
-            try:
-                yield unit, fn(unit)
-            except Exception as exc:  # one failed unit never stops the others
-                yield unit, exc
-
-    def close(self) -> None:
-        pass
-
-
-def _limit_threads(threads: int) -> None:
-    """Keep each worker to its share of the cores.
-
-    The environment covers libraries not loaded yet; threadpoolctl resizes the BLAS and OpenMP
-    pools already loaded (spawning imports numpy before this runs), which otherwise oversubscribe
-    the cores and spin against each other.
+    ``units`` may be a :class:`collections.deque` that the caller appends to while iterating (retries).
+    ``timeout`` limits each unit in seconds, counted afresh after each progress report of the unit.
     """
-    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMBA_NUM_THREADS"):
-        os.environ[var] = str(threads)
-    from threadpoolctl import threadpool_limits
 
-    threadpool_limits(threads)
-    try:
-        import torch
+    workers: int
 
-        torch.set_num_threads(threads)
-    except ImportError:
-        pass
+    def map_unordered(self, fn: Callable[[U], R], units: Iterable[U], timeout: float | None = None
+                      ) -> Iterator[tuple[U, R | UnitFailure]]:
+        ...
+
+    def close(self) -> None:
+        ...
+
+
+class UnitRaised(UnitFailure):
+    """The work function raised instead of returning (work functions record their own errors, so rare)."""
+
+    retryable = False
+
+
+@dataclass
+class _Worker:
+    process: Any
+    connection: Any
+
+
+@dataclass
+class _Running:
+    unit: Any
+    deadline: float | None
+    progress: list[Any] = field(default_factory=list)
 
 
 class LocalProcessExecutor:
-    """A pool of ``workers`` spawned processes, each limited to its share of the cores."""
+    """``workers`` spawned processes, each limited to its share of the cores, each unit isolated."""
 
     def __init__(self, workers: int | None = None) -> None:
         self.workers = workers or os.cpu_count() or 1
-        threads = max(1, (os.cpu_count() or 1) // self.workers)
-        self._pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
-                                         initializer=_limit_threads, initargs=(threads,))
+        self.threads = max(1, (os.cpu_count() or 1) // self.workers)
+        self._context = multiprocessing.get_context("spawn")
+        self._idle: list[_Worker] = []
+        self._busy: dict[int, tuple[_Worker, _Running]] = {}
 
-    def map_unordered(self, fn: Callable[[U], R], units: Iterable[U]) -> Iterator[tuple[U, R | BaseException]]:
-        pending: dict[Future[Any], U] = {}
-        queue = list(units)
-        queue.reverse()
-        while queue or pending:
-            while queue and len(pending) < self.workers * 2:
-                unit = queue.pop()
-                pending[self._pool.submit(fn, unit)] = unit
-            done, _ = wait(pending, return_when=FIRST_COMPLETED)
-            for future in done:
-                unit = pending.pop(future)
-                exc = future.exception()
-                yield unit, (exc if exc is not None else future.result())
+    def _start_worker(self) -> _Worker:
+        parent, child = self._context.Pipe(duplex=True)
+        process = self._context.Process(target=worker_main, args=(child, os.getpid(), self.threads),
+                                        name="avbench-worker", daemon=True)
+        process.start()
+        child.close()
+        return _Worker(process, parent)
+
+    def _discard(self, worker: _Worker, kill: bool = False) -> int | None:
+        if kill and worker.process.is_alive():
+            worker.process.kill()
+        worker.process.join(timeout=STOP_GRACE_SECONDS)
+        worker.connection.close()
+        return worker.process.exitcode
+
+    def map_unordered(self, fn: Callable[[U], R], units: Iterable[U], timeout: float | None = None
+                      ) -> Iterator[tuple[U, R | UnitFailure]]:
+        queue = units if isinstance(units, deque) else deque(units)
+        while queue or self._busy:
+            while queue and len(self._busy) < self.workers:
+                worker = self._idle.pop() if self._idle else self._start_worker()
+                unit = queue.popleft()
+                try:
+                    worker.connection.send((fn, unit))
+                except (BrokenPipeError, EOFError, OSError):  # an idle worker that died: replace it
+                    self._discard(worker, kill=True)
+                    queue.appendleft(unit)
+                    continue
+                deadline = time.monotonic() + timeout if timeout else None
+                self._busy[id(worker)] = (worker, _Running(unit, deadline))
+            deadlines = [r.deadline for _, r in self._busy.values() if r.deadline is not None]
+            wait_for = max(0.0, min(deadlines) - time.monotonic()) if deadlines else None
+            handles = [h for w, _ in self._busy.values() for h in (w.connection, w.process.sentinel)]
+            wait(handles, timeout=wait_for)
+            for key, (worker, running) in list(self._busy.items()):
+                outcome = self._collect(worker, running, timeout)
+                if outcome is None:
+                    continue
+                del self._busy[key]
+                if isinstance(outcome, UnitFailure) and not isinstance(outcome, UnitRaised):
+                    self._discard(worker, kill=True)
+                else:
+                    self._idle.append(worker)
+                yield running.unit, outcome
+
+    def _collect(self, worker: _Worker, running: _Running, timeout: float | None) -> Any:
+        """The unit's outcome if it has one now (result, failure), else None (still running)."""
+        try:
+            while worker.connection.poll():
+                kind, payload = worker.connection.recv()
+                if kind == "progress":
+                    running.progress.append(payload)
+                    if timeout:
+                        running.deadline = time.monotonic() + timeout
+                elif kind == "result":
+                    return payload
+                else:
+                    return self._raised(payload, running)
+        except (EOFError, OSError):
+            pass  # the worker is gone: its exit code says why
+        if not worker.process.is_alive():
+            exitcode = self._discard(worker)
+            return WorkerDied(describe_exit(exitcode), tuple(running.progress))
+        if running.deadline is not None and time.monotonic() >= running.deadline:
+            return UnitTimedOut(f"timed out after {timeout:g} s", tuple(running.progress))
+        return None
+
+    @staticmethod
+    def _raised(payload: tuple, running: _Running) -> UnitFailure:
+        name, line, trace, _failed_work = payload
+        if name in ("SystemExit", "KeyboardInterrupt"):
+            return WorkerDied(f"plugin ended its process ({line})", tuple(running.progress))
+        failure = UnitRaised(line, tuple(running.progress))
+        failure.traceback = trace
+        return failure
 
     def close(self) -> None:
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        """Stop every worker: idle ones are asked to exit, busy ones are killed."""
+        for worker, _ in self._busy.values():
+            self._discard(worker, kill=True)
+        self._busy.clear()
+        for worker in self._idle:
+            try:
+                worker.connection.send(None)
+            except (BrokenPipeError, EOFError, OSError):
+                pass
+        deadline = time.monotonic() + STOP_GRACE_SECONDS
+        for worker in self._idle:
+            worker.process.join(timeout=max(0.0, deadline - time.monotonic()))
+            self._discard(worker, kill=True)
+        self._idle.clear()
 
 
 def make_executor(workers: int | None) -> Executor:
-    return SerialExecutor() if workers == 1 else LocalProcessExecutor(workers)
+    return LocalProcessExecutor(workers)

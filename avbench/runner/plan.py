@@ -8,7 +8,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Collection, Sequence
 
 from avbench import __version__
 from avbench.cache.feature_cache import feature_key, stable_hash
@@ -16,7 +16,7 @@ from avbench.cache.file_hash import FileHashIndex
 from avbench.config.loader import ConfigError, resolve_dataset_root
 from avbench.config.schema import BenchmarkConfig, ExperimentConfig, PluginRef
 from avbench.contract import Clip, Fold, PluginKind, RunContext
-from avbench.contract.errors import AvbenchError
+from avbench.contract.errors import AvbenchError, ResourceMissingError
 from avbench.registry import Registry, did_you_mean
 
 from .units import BranchSpec, ExtractTask, FoldUnit, PluginSpec
@@ -46,6 +46,7 @@ class ExperimentPlan:
     keys: dict[str, dict[str, str]] = field(default_factory=dict)  # branch -> clip -> feature key
     media_hashes: dict[str, dict[str, str]] = field(default_factory=dict)  # clip -> modality -> content hash
     error: str | None = None
+    unconfigured: bool = False  # not run because data or a resource is not configured here (not an error)
 
 
 @dataclass
@@ -141,9 +142,12 @@ def build_plan(config: BenchmarkConfig, registry: Registry, base: Path, only: Se
             fusion = resolve_spec(registry, exp.fusion, PluginKind.FUSION, context) if exp.fusion else None
         except AvbenchError as exc:  # e.g. a pretrained file absent here: skip this experiment, not the whole run
             experiments[name] = ExperimentPlan(name, exp, dataset, classes, clips, (), None,
-                                               error=dataset.error or str(exc))
+                                               error=dataset.error or str(exc),
+                                               unconfigured=isinstance(exc, ResourceMissingError)
+                                               or dataset.root is None)
             continue
-        plan = ExperimentPlan(name, exp, dataset, classes, clips, branches, fusion, error=dataset.error)
+        plan = ExperimentPlan(name, exp, dataset, classes, clips, branches, fusion, error=dataset.error,
+                              unconfigured=dataset.root is None)
         # per experiment, never per clip id alone: datasets may share clip ids (the demo uses RAVDESS naming)
         plan.media_hashes = {c.clip_id: {m: hashes.hash(p) for m, p in sorted(c.media.items())} for c in clips}
         for branch in branches:
@@ -155,12 +159,16 @@ def build_plan(config: BenchmarkConfig, registry: Registry, base: Path, only: Se
                 datasets, experiments)
 
 
-def extraction_tasks(plan: Plan) -> list[ExtractTask]:
-    """One task per chunk of clips per extractor setting, each clip-feature once across experiments."""
+def extraction_tasks(plan: Plan, known_bad: Collection[str] = ()) -> list[ExtractTask]:
+    """One task per chunk of clips per extractor setting, each clip-feature once across experiments.
+
+    Feature keys in ``known_bad`` (remembered bad media) are not extracted again.
+    """
     from avbench.cache.feature_cache import FeatureCache
 
     cache = FeatureCache(plan.context.cache_dir)
     todo: dict[str, tuple[PluginSpec, list[Clip], list[str]]] = {}
+    seen: set[str] = set(known_bad)
     for exp in plan.experiments.values():
         if exp.error:
             continue
@@ -169,9 +177,10 @@ def extraction_tasks(plan: Plan) -> list[ExtractTask]:
             spec, clips, keys = todo.setdefault(setting, (branch.extractor, [], []))
             for clip in exp.clips:
                 key = exp.keys[branch.name][clip.clip_id]
-                if key not in keys and not cache.has(spec.plugin, key):
+                if key not in seen and not cache.has(spec.plugin, key):
                     clips.append(clip)
                     keys.append(key)
+                seen.add(key)
     tasks = []
     for spec, clips, keys in todo.values():
         for i in range(0, len(clips), CHUNK):
@@ -220,7 +229,8 @@ def fold_units(plan: Plan, config: BenchmarkConfig, registry: Registry, skipped:
     units, errors = [], []
     for exp in plan.experiments.values():
         if exp.error:
-            errors.append({"experiment": exp.name, "protocol": None, "error": exp.error})
+            errors.append({"experiment": exp.name, "protocol": None, "error": exp.error,
+                           "unconfigured": exp.unconfigured})
             continue
         clip_map = {c.clip_id: c for c in exp.clips}
         exp_skipped = {}

@@ -1,24 +1,55 @@
-"""Running a benchmark: extract features (cached, parallel), run every fold not already done, store each."""
+"""Running a benchmark: extract features (cached, parallel), run every fold not already done, store each.
+
+Failure model (the README's "When things fail" says the same for users):
+
+- bad media (a property of a clip's file under one extractor setting) is remembered by feature key
+  and the clip is skipped, by name, until the file or the setting changes;
+- failed work (full disk, I/O errors, memory, a dead or hung worker, a plugin that exits) is never
+  remembered: the run says what failed, exits 1, and a plain rerun retries it;
+- a worker that dies costs one unit: the clip it was extracting, or the fold it was running. That
+  unit is retried once in a fresh worker, then recorded as failed with its cause;
+- exit codes: 0 when every planned fold ran or was already done; 1 when anything failed or an
+  experiment could not run for an error; 2 for a configuration error. Experiments whose data or
+  resources are not configured here are skipped (an error only with ``strict``).
+"""
 
 from __future__ import annotations
 
+import signal
 import sys
+import threading
 import time
+from collections import Counter, deque
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 from tqdm import tqdm
 
 from avbench.config.loader import load_config
 from avbench.registry import Registry, get_registry
 from avbench.storage.atomic import write_json
+from avbench.storage.fold_store import write_record
 
+from .bad_media import BadMediaMemory
 from .executor import Executor, make_executor
+from .failures import UnitFailure
 from .plan import Plan, build_plan, extraction_tasks, fold_units, is_done
-from .units import ExtractOutcome, FoldUnit
+from .run_lock import run_folder_lock
+from .units import ExtractOutcome, ExtractTask, FoldUnit
 from .worker import extract_chunk, run_fold
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+
+
+class RunInterrupted(BaseException):
+    """The main process received SIGTERM: stop the workers and exit non-zero."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
 
 
 @dataclass
@@ -28,45 +59,137 @@ class RunSummary:
     done: int = 0
     skipped: int = 0
     failed: int = 0
+    planned: int = 0
     errors: list[dict[str, Any]] = field(default_factory=list)
     clip_errors: dict[str, dict[str, str]] = field(default_factory=dict)
+    failed_work: dict[str, dict[str, str]] = field(default_factory=dict)
     extraction: dict[str, dict[str, float]] = field(default_factory=dict)
+    strict: bool = False
     leaderboard: Path | None = None
+
+    @property
+    def experiment_errors(self) -> list[dict[str, Any]]:
+        """Experiments (or protocols) that could not run for an error, not for missing configuration."""
+        return [e for e in self.errors if self.strict or not e.get("unconfigured")]
+
+    @property
+    def exit_code(self) -> int:
+        """0 only when every planned fold ran or was already done and nothing failed."""
+        if self.failed or self.experiment_errors or any(self.failed_work.values()):
+            return EXIT_FAILED
+        return EXIT_OK if self.planned else EXIT_FAILED
 
     def as_dict(self) -> dict[str, Any]:
         return {"benchmark": self.benchmark, "done": self.done, "skipped": self.skipped, "failed": self.failed,
-                "errors": self.errors, "clip_errors": self.clip_errors, "extraction": self.extraction}
+                "planned": self.planned, "errors": self.errors, "clip_errors": self.clip_errors,
+                "failed_work": self.failed_work, "extraction": self.extraction, "exit_code": self.exit_code}
 
 
-def run_extraction(plan: Plan, executor: Executor, progress: bool
-                   ) -> tuple[dict[str, str], dict[str, dict], dict]:
-    """Fill the feature cache; return clip errors and clip diagnostics by feature key, and throughput.
+@dataclass
+class ExtractionResult:
+    bad_media: dict[str, str]  # feature key -> reason, remembered
+    failed: dict[str, str]  # feature key -> cause, this run only
+    diagnostics: dict[str, dict]
+    stats: dict[str, dict[str, float]]
+
+
+def _outcome_from_progress(task: ExtractTask, failure: UnitFailure) -> tuple[ExtractOutcome, set[int], int | None]:
+    """What a dead or killed chunk finished before it failed, the clips it ended, and the clip it was on."""
+    done, errors, failed, diagnostics = [], {}, {}, {}
+    seconds = media = 0.0
+    ended: set[int] = set()
+    started: list[int] = []
+    for event in failure.progress:
+        if event[0] == "start":
+            started.append(event[1])
+            continue
+        _, index, status, reason, elapsed, clip_media, found = event
+        clip_id = task.clips[index].clip_id
+        ended.add(index)
+        seconds += elapsed
+        if status == "done":
+            done.append(clip_id)
+            media += clip_media
+        else:
+            (errors if status == "error" else failed)[clip_id] = reason
+        if found:
+            diagnostics[clip_id] = found
+    current = next((i for i in reversed(started) if i not in ended), None)
+    return ExtractOutcome(task.extractor.plugin, tuple(done), errors, seconds, media, diagnostics, failed), ended, current
+
+
+def _salvage(task: ExtractTask, failure: UnitFailure, queue: deque, retried: set[str]) -> ExtractOutcome:
+    """Keep what a failed chunk finished; requeue its other clips; retry the clip it died on once."""
+    outcome, ended, current = _outcome_from_progress(task, failure)
+    plugin = task.extractor.plugin
+    failed = dict(outcome.failed)
+
+    def subtask(indices: list[int]) -> ExtractTask:
+        return ExtractTask(task.extractor, tuple(task.clips[i] for i in indices),
+                           tuple(task.keys[i] for i in indices), task.context)
+
+    if current is None:  # it failed before its first clip (setting up the plugin) or after its last
+        rest = [i for i in range(len(task.clips)) if i not in ended]
+        if rest and failure.retryable and task.keys[rest[0]] not in retried:
+            retried.add(task.keys[rest[0]])
+            queue.append(subtask(rest))
+        else:
+            failed.update({task.clips[i].clip_id: f"{failure.cause} setting up extractor {plugin!r}" for i in rest})
+    else:
+        after = [i for i in range(current + 1, len(task.clips)) if i not in ended]
+        if after:
+            queue.append(subtask(after))
+        key, clip_id = task.keys[current], task.clips[current].clip_id
+        if failure.retryable and key not in retried:
+            retried.add(key)
+            queue.append(subtask([current]))
+        else:
+            failed[clip_id] = f"{failure.cause} extracting clip {clip_id} with plugin {plugin!r}"
+    return ExtractOutcome(outcome.extractor, outcome.done, outcome.errors, outcome.seconds, outcome.media_seconds,
+                          outcome.diagnostics, failed)
+
+
+def run_extraction(plan: Plan, executor: Executor, progress: bool, memory: BadMediaMemory,
+                   timeout: float | None = None, log: Callable[[str], None] = print) -> ExtractionResult:
+    """Fill the feature cache; return bad media, failed work and diagnostics by feature key, and throughput.
 
     Keyed by feature key (extractor setting + media content + clip), never by clip id alone:
     two datasets may name different clips alike.
     """
-    tasks = extraction_tasks(plan)
-    errors: dict[str, str] = {}
+    queue: deque[ExtractTask] = deque(extraction_tasks(plan, known_bad=memory.verdicts))
+    retried: set[str] = set()
+    bad: dict[str, str] = {}
+    failed: dict[str, str] = {}
+    extracted: list[str] = []
     diagnostics: dict[str, dict] = {}
     stats: dict[str, dict[str, float]] = {}
-    total = sum(len(t.clips) for t in tasks)
+    total = sum(len(t.clips) for t in queue)
     start = time.perf_counter()
     with tqdm(total=total, desc="extracting features", unit="clip", disable=not progress or not total,
               file=sys.stderr) as bar:
-        for task, outcome in executor.map_unordered(extract_chunk, tasks):
-            if isinstance(outcome, BaseException):
-                outcome = ExtractOutcome(task.extractor.plugin, (), {c.clip_id: f"worker failed: {outcome}"
-                                                                     for c in task.clips}, 0.0, 0.0)
+        for task, outcome in executor.map_unordered(extract_chunk, queue, timeout=timeout):
+            if isinstance(outcome, UnitFailure):
+                before = len(queue)
+                outcome = _salvage(task, outcome, queue, retried)
+                requeued = sum(len(t.clips) for t in list(queue)[before:])
+            else:
+                requeued = 0
             key_of = {clip.clip_id: key for clip, key in zip(task.clips, task.keys)}
-            errors.update({key_of[c]: reason for c, reason in outcome.errors.items()})
+            bad.update({key_of[c]: reason for c, reason in outcome.errors.items()})
+            failed.update({key_of[c]: reason for c, reason in outcome.failed.items()})
+            extracted.extend(key_of[c] for c in outcome.done)
+            for c in outcome.done:  # a retried clip that now extracted is no longer failed
+                failed.pop(key_of[c], None)
             diagnostics.update({key_of[c]: found for c, found in outcome.diagnostics.items()})
+            for reason in outcome.failed.values():
+                log(f"FAILED: {reason}")
             s = stats.setdefault(task.extractor.plugin, {"clips": 0, "errors": 0, "media_seconds": 0.0,
                                                          "worker_seconds": 0.0})
             s["clips"] += len(outcome.done)
             s["errors"] += len(outcome.errors)
             s["media_seconds"] += outcome.media_seconds
             s["worker_seconds"] += outcome.seconds
-            bar.update(len(task.clips))
+            bar.update(len(task.clips) - requeued)
     wall = time.perf_counter() - start
     workers = getattr(executor, "workers", 1)
     for s in stats.values():  # per extractor: work done per busy worker-second
@@ -79,13 +202,14 @@ def run_extraction(plan: Plan, executor: Executor, progress: bool
             "clips": sum(s["clips"] for s in stats.values()), "workers": workers, "wall_seconds": wall,
             "clips_per_second": sum(s["clips"] for s in stats.values()) / wall,
             "times_real_time": sum(s["media_seconds"] for s in stats.values()) / wall}
-    # Clip errors and diagnostics outlive the run: a rerun with a warm cache reads them back.
-    errors = _remembered(plan.output_dir / "clip-errors.json", errors)
+    memory.update(bad, extracted)
+    memory.save()
+    # Diagnostics outlive the run: a rerun with a warm cache reads them back.
     diagnostics = _remembered(plan.output_dir / "clip-diagnostics.json", diagnostics)
     if stats:  # keep the last measured throughput per extractor for the leaderboard
         stats_path = plan.output_dir / "extraction-stats.json"
         write_json(stats_path, {**_read_json(stats_path), **stats})
-    return errors, diagnostics, stats
+    return ExtractionResult(dict(memory.verdicts), failed, diagnostics, stats)
 
 
 def _remembered(path: Path, new: dict[str, Any]) -> dict[str, Any]:
@@ -106,65 +230,149 @@ def _read_json(path: Path) -> dict:
         return {}
 
 
+def _plugins_of(unit: FoldUnit) -> str:
+    names = [unit.fusion.plugin] if unit.fusion else []
+    names += [b.model.plugin for b in unit.branches if b.model]
+    return ", ".join(repr(n) for n in names)
+
+
+def _unextracted(unit: FoldUnit, failed: dict[str, str]) -> list[tuple[str, str]]:
+    """Clips of the fold whose features failed to extract this run (failed work), with the cause."""
+    out = []
+    for branch, keys in unit.feature_keys.items():
+        for clip_id, key in keys.items():
+            if key in failed and clip_id not in unit.skipped:
+                out.append((clip_id, failed[key]))
+    return sorted(set(out))
+
+
+@dataclass
+class _SignalGuard:
+    """SIGTERM raises :class:`RunInterrupted` in the main thread for the duration of a run."""
+
+    previous: Any = None
+
+    def __enter__(self) -> "_SignalGuard":
+        if threading.current_thread() is threading.main_thread():
+            def stop(signum: int, _frame: Any) -> None:
+                raise RunInterrupted(signum)
+
+            self.previous = signal.signal(signal.SIGTERM, stop)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.previous is not None:
+            signal.signal(signal.SIGTERM, self.previous)
+
+
 def run_benchmark(config_path: str | Path, only: Sequence[str] | None = None,
                   data_overrides: dict[str, str] | None = None, workers: int | None = None,
                   registry: Registry | None = None, progress: bool = True, render: bool = True,
-                  log: Callable[[str], None] = lambda m: print(m, file=sys.stderr)) -> RunSummary:
+                  log: Callable[[str], None] = lambda m: print(m, file=sys.stderr), strict: bool = False,
+                  retry_failed: bool = False) -> RunSummary:
     """Plan and run ``config_path``; finished folds with the same fingerprint are not recomputed."""
     registry = registry or get_registry()
     config_path = Path(config_path).resolve()
     config = load_config(config_path, registry, data_overrides)
     base = config_path.parent
-    plan = build_plan(config, registry, base, only, data_overrides, log=log)
-    summary = RunSummary(config.benchmark.name, plan.output_dir)
+    with _SignalGuard():
+        plan = build_plan(config, registry, base, only, data_overrides, log=log)
+        with run_folder_lock(plan.output_dir, log):
+            summary = _run_plan(plan, config, registry, workers, progress, log, strict, retry_failed)
+            if render:
+                from avbench.leaderboard.build import render_leaderboard
+
+                summary.leaderboard = render_leaderboard(config, base, registry=registry,
+                                                         only=list(plan.experiments))
+    return summary
+
+
+def _run_plan(plan: Plan, config: Any, registry: Registry, workers: int | None, progress: bool,
+              log: Callable[[str], None], strict: bool, retry_failed: bool) -> RunSummary:
+    summary = RunSummary(config.benchmark.name, plan.output_dir, strict=strict)
+    memory = BadMediaMemory(plan.output_dir / "clip-errors.json")
+    if retry_failed and (count := memory.forget_all()):
+        log(f"--retry-failed: {count} remembered bad-media verdict(s) dropped; those clips are extracted again")
     executor = make_executor(workers or config.benchmark.workers)
     try:
-        clip_errors, diagnostics, summary.extraction = run_extraction(plan, executor, progress)
-        units, plan_errors = fold_units(plan, config, registry, clip_errors, diagnostics)
+        extraction = run_extraction(plan, executor, progress, memory, config.benchmark.clip_timeout, log)
+        summary.extraction = extraction.stats
+        units, plan_errors = fold_units(plan, config, registry, extraction.bad_media, extraction.diagnostics)
+        summary.planned = len(units)
         summary.errors.extend(plan_errors)
         for err in plan_errors:
-            log(f"SKIPPED {err['experiment']}" + (f" / {err['protocol']}" if err['protocol'] else "")
+            word = "SKIPPED" if err.get("unconfigured") and not strict else "NOT RUN (error)"
+            log(f"{word} {err['experiment']}" + (f" / {err['protocol']}" if err['protocol'] else "")
                 + f": {err['error']}")
         todo = [u for u in units if not is_done(u)]
         summary.skipped = len(units) - len(todo)
         registry.hook.avbench_run_started(
-            benchmark=plan.benchmark, units=[{**u.describe(), "skip": u not in todo} for u in units])
+            benchmark=plan.benchmark, units=[{**u.describe(), "skip": not any(u is t for t in todo)} for u in units])
         if summary.skipped:
             log(f"{summary.skipped} fold(s) already done with the same fingerprint: not recomputed")
-        with tqdm(total=len(todo), desc="running folds", unit="fold", disable=not progress or not todo,
+        runnable = deque()
+        for unit in todo:  # a fold whose features failed to extract this run cannot run now
+            missing = _unextracted(unit, extraction.failed)
+            if missing:
+                clip_id, cause = missing[0]
+                _finish_fold(summary, registry, log, failed_record(
+                    unit, f"features of {len(missing)} clip(s) could not be extracted in this run "
+                          f"(first: {clip_id}: {cause}); rerun to retry"))
+            else:
+                runnable.append(unit)
+        attempts: Counter[str] = Counter()
+        with tqdm(total=len(runnable), desc="running folds", unit="fold", disable=not progress or not runnable,
                   file=sys.stderr) as bar:
-            for unit, record in executor.map_unordered(run_fold, todo):
-                if isinstance(record, BaseException):
-                    record = crashed_record(unit, record)
-                if record.get("status") == "ok":
-                    summary.done += 1
-                else:
-                    summary.failed += 1
-                    log(f"FAILED {unit.experiment} / {unit.protocol_key} / {unit.fold.name}: {record.get('error')}")
-                registry.hook.avbench_fold_finished(record=record)
+            for unit, record in executor.map_unordered(run_fold, runnable, timeout=config.benchmark.fold_timeout):
+                if isinstance(record, UnitFailure):
+                    where = (f"running fold {unit.fold.name!r} (seed {unit.seed}) of {unit.experiment} / "
+                             f"{unit.protocol_key} with plugin(s) {_plugins_of(unit)}")
+                    if record.retryable and attempts[unit.fingerprint] == 0:
+                        attempts[unit.fingerprint] += 1
+                        log(f"RETRYING: {record.cause} {where}")
+                        runnable.append(unit)
+                        continue
+                    record = failed_record(unit, f"{record.cause} {where}")
+                _finish_fold(summary, registry, log, record)
                 bar.update(1)
     finally:
         executor.close()
+    summary.failed_work = {
+        exp.name: {c: extraction.failed[k] for b in exp.branches for c, k in exp.keys.get(b.name, {}).items()
+                   if k in extraction.failed}
+        for exp in plan.experiments.values()}
     summary.clip_errors = {
-        exp.name: {c: clip_errors[k] for b in exp.branches for c, k in exp.keys.get(b.name, {}).items()
-                   if k in clip_errors}
+        exp.name: {c: extraction.bad_media[k] for b in exp.branches for c, k in exp.keys.get(b.name, {}).items()
+                   if k in extraction.bad_media}
         for exp in plan.experiments.values()}
     write_json(plan.output_dir / "not-run.json", {"errors": summary.errors})
     write_json(plan.output_dir / "run-summary.json",
                {**summary.as_dict(), "finished": datetime.now(timezone.utc).isoformat()})
     registry.hook.avbench_run_finished(benchmark=plan.benchmark, summary=summary.as_dict())
-    if render:
-        from avbench.leaderboard.build import render_leaderboard
-
-        summary.leaderboard = render_leaderboard(config, base, registry=registry, only=list(plan.experiments))
     return summary
 
 
-def crashed_record(unit: FoldUnit, exc: BaseException) -> dict[str, Any]:
-    """A worker that died (killed, out of memory) still leaves an error record."""
+def _finish_fold(summary: RunSummary, registry: Registry, log: Callable[[str], None], record: dict) -> None:
+    if record.get("status") == "ok":
+        summary.done += 1
+    else:
+        summary.failed += 1
+        log(f"FAILED {record['experiment']} / {record['protocol']} / {record['fold']}: {record.get('error')}")
+    for warning in record.get("warnings", []) or []:
+        log(f"WARNING {record['experiment']} / {record['protocol']} / {record['fold']}: {warning}")
+    registry.hook.avbench_fold_finished(record=record)
+
+
+def failed_record(unit: FoldUnit, cause: str) -> dict[str, Any]:
+    """A fold that ended without a result (dead worker, timeout, missing features) still leaves an error record."""
     record = {**unit.describe(), "benchmark": unit.benchmark, "status": "error",
-              "experiment_fingerprint": unit.experiment_fingerprint,
-              "error": f"worker crashed: {type(exc).__name__}: {exc}".splitlines()[0],
-              "finished": datetime.now(timezone.utc).isoformat()}
-    write_json(unit.stem.with_suffix(".json"), record)
-    return record
+              "experiment_fingerprint": unit.experiment_fingerprint, "classes": list(unit.classes),
+              "error": cause.splitlines()[0], "finished": datetime.now(timezone.utc).isoformat(),
+              **dict(unit.metadata)}
+    return write_record(unit.stem.with_suffix(".json"), record)
+
+
+def iter_failed_work(summary: RunSummary) -> Iterator[tuple[str, str, str]]:
+    for exp, clips in summary.failed_work.items():
+        for clip, cause in sorted(clips.items()):
+            yield exp, clip, cause

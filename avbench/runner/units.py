@@ -51,10 +51,11 @@ class ExtractTask:
 class ExtractOutcome:
     extractor: str
     done: tuple[str, ...]
-    errors: Mapping[str, str]
+    errors: Mapping[str, str]  # bad media: remembered by feature key
     seconds: float
     media_seconds: float
     diagnostics: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    failed: Mapping[str, str] = field(default_factory=dict)  # failed work: retried by the next run
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,9 @@ from avbench.contract import (
 from avbench.registry import Registry, UnknownPluginError, get_registry, registry_with
 from avbench.storage.atomic import atomic_path, write_json
 
+from .failures import is_failed_work, one_line
 from .units import BranchSpec, ExtractOutcome, ExtractTask, FoldUnit, PluginSpec
+from .worker_process import report_progress
 
 _instances: dict[str, Any] = {}
 
@@ -81,30 +83,58 @@ def checked_features(extractor: Extractor, value: Any) -> np.ndarray:
 
 
 def extract_chunk(task: ExtractTask) -> ExtractOutcome:
-    """Extract and cache features for each clip; a bad clip is recorded and skipped."""
+    """Extract and cache features for each clip; a bad clip is recorded and skipped.
+
+    Each clip's start and end are reported to the main process as they happen, so a worker that
+    dies or hangs on one clip costs only that clip. A failure of the environment (cache write,
+    full disk, memory, a plugin exiting) is failed work, never a verdict on the clip's media.
+    """
     cache = FeatureCache(task.context.cache_dir)
-    extractor = plugin_for(task.extractor, PluginKind.EXTRACTOR, task.context)
-    done, errors, diagnostics = [], {}, {}
+    done, errors, failed, diagnostics = [], {}, {}, {}
     seconds = media = 0.0
-    for clip, key in zip(task.clips, task.keys):
+    try:
+        extractor = plugin_for(task.extractor, PluginKind.EXTRACTOR, task.context)
+    except Exception as exc:  # a plugin that cannot be set up here: no clip is to blame
+        reason = f"extractor {task.extractor.plugin!r} could not be set up: {one_line(exc)}"
+        return ExtractOutcome(task.extractor.plugin, (), {}, 0.0, 0.0, {},
+                              {clip.clip_id: reason for clip in task.clips})
+    for index, (clip, key) in enumerate(zip(task.clips, task.keys)):
+        report_progress(("start", index))
         start = time.perf_counter()
+        status, reason, clip_media = "done", "", 0.0
         try:
             raw = extractor.load(clip)
-            cache.put(task.extractor.plugin, key, checked_features(extractor, extractor.features(raw)))
-            media += media_seconds(raw)
-            done.append(clip.clip_id)
+            value = checked_features(extractor, extractor.features(raw))
+            clip_media = media_seconds(raw)
         except ClipError as exc:
-            errors[clip.clip_id] = exc.reason
-        except Exception as exc:  # one bad clip never loses the others
-            errors[clip.clip_id] = f"{type(exc).__name__}: {exc}".splitlines()[0]
-        seconds += time.perf_counter() - start
+            status, reason = "error", exc.reason
+        except BaseException as exc:  # one bad clip never loses the others; SystemExit included
+            status, reason = ("failed" if is_failed_work(exc) else "error"), one_line(exc)
+            if isinstance(exc, SystemExit):
+                reason = f"plugin ended its process ({reason})"
+        else:
+            try:
+                cache.put(task.extractor.plugin, key, value)
+            except Exception as exc:  # avbench's own folder: never the clip's fault
+                status, reason = "failed", f"cannot write the feature cache: {one_line(exc)}"
+        elapsed = time.perf_counter() - start
         try:
             found = dict(extractor.diagnostics(clip) or {})
         except Exception as exc:  # diagnostics never cost a clip its features
-            found = {"diagnostics_error": f"{type(exc).__name__}: {exc}"}
+            found = {"diagnostics_error": one_line(exc)}
+        if status == "done":
+            done.append(clip.clip_id)
+            media += clip_media
+        elif status == "error":
+            errors[clip.clip_id] = reason
+        else:
+            reason = f"{reason} extracting clip {clip.clip_id} with plugin {task.extractor.plugin!r}"
+            failed[clip.clip_id] = reason
+        seconds += elapsed
         if found:
             diagnostics[clip.clip_id] = found
-    return ExtractOutcome(task.extractor.plugin, tuple(done), errors, seconds, media, diagnostics)
+        report_progress(("end", index, status, reason, elapsed, clip_media, found))
+    return ExtractOutcome(task.extractor.plugin, tuple(done), errors, seconds, media, diagnostics, failed)
 
 
 def seed_everything(seed: int) -> None:

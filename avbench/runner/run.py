@@ -14,6 +14,7 @@ from tqdm import tqdm
 from avbench.config.loader import load_config
 from avbench.registry import Registry, get_registry
 from avbench.storage.atomic import write_json
+from avbench.storage.fold_store import write_record
 
 from .executor import Executor, make_executor
 from .plan import Plan, build_plan, extraction_tasks, fold_units, is_done
@@ -166,5 +167,4 @@ def crashed_record(unit: FoldUnit, exc: BaseException) -> dict[str, Any]:
               "experiment_fingerprint": unit.experiment_fingerprint,
               "error": f"worker crashed: {type(exc).__name__}: {exc}".splitlines()[0],
               "finished": datetime.now(timezone.utc).isoformat()}
-    write_json(unit.stem.with_suffix(".json"), record)
-    return record
+    return write_record(unit.stem.with_suffix(".json"), record)

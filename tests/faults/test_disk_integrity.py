@@ -104,10 +104,6 @@ def started(root: Path) -> dict[str, str]:
             for p in sorted(root.glob("runs/faults/*/*/seed-*/*.json"))}
 
 
-def truncate_file(path: Path) -> None:
-    truncate(path)
-
-
 def edit_parquet(path: Path) -> None:
     frame = pl.read_parquet(path)
     edited = frame.with_columns(pl.col("predicted_index").reverse())  # a valid parquet saying something else
@@ -125,7 +121,7 @@ def delete(path: Path) -> None:
     path.unlink()
 
 
-RESULT_DAMAGE = {"truncated-parquet": truncate_file, "edited-parquet": edit_parquet,
+RESULT_DAMAGE = {"truncated-parquet": truncate, "edited-parquet": edit_parquet,
                  "edited-record-number": edit_record_number, "deleted-parquet": delete}
 
 

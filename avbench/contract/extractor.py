@@ -32,6 +32,14 @@ OUTPUT_NDIM = {
     OutputKind.SPECTROGRAM: 2,
 }
 
+#: Axes whose size must be the same for every clip of one extractor setting (the others may vary, e.g. frames).
+FIXED_AXES = {
+    OutputKind.VECTOR: (0,),
+    OutputKind.SEQUENCE: (1,),
+    OutputKind.IMAGE_STACK: (1, 2),
+    OutputKind.SPECTROGRAM: (0,),
+}
+
 
 class Extractor(Plugin):
     """Turns one clip into one float32 array of the declared ``output_kind``.
@@ -46,6 +54,11 @@ class Extractor(Plugin):
     cases); an extractor whose input is not media (a table keyed by clip id) gives
     its own everyday inputs with a classmethod ``conformance_clips(tmp_dir) -> list[Clip]``
     and, when they need files it wrote there, ``conformance_params(tmp_dir) -> dict``.
+
+    The runner checks every output before it is cached or used: the rank ``output_kind``
+    declares, non-empty, finite, the shape :meth:`output_shape` declares (if any), and, at
+    fold time, the same size on the :data:`FIXED_AXES` of ``output_kind`` for every clip.
+    A failure is recorded against the clip (at extraction) or the fold, naming the clip.
     """
 
     kind: ClassVar[PluginKind] = PluginKind.EXTRACTOR
@@ -59,6 +72,15 @@ class Extractor(Plugin):
     def features(self, raw: Any) -> np.ndarray:
         """Compute the feature array from decoded media."""
         raise NotImplementedError
+
+    def output_shape(self) -> tuple[int | None, ...] | None:
+        """The shape every output of this setting has, ``None`` for an axis that varies per clip (frames).
+
+        A method rather than a class attribute because the shape usually follows from the
+        parameters (``(None, n_mfcc)``). Default: ``None``, nothing declared beyond ``output_kind``.
+        An output of another shape is a clip error naming the clip, the extractor and both shapes.
+        """
+        return None
 
     def extract(self, clip: Clip) -> np.ndarray:
         """Features of one clip: ``features(load(clip))``."""

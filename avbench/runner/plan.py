@@ -18,6 +18,7 @@ from avbench.config.schema import BenchmarkConfig, ExperimentConfig, PluginRef
 from avbench.contract import Clip, Fold, PluginKind, RunContext
 from avbench.contract.errors import AvbenchError, ResourceMissingError
 from avbench.registry import Registry, did_you_mean
+from avbench.storage.fold_store import CorruptResultError, read_predictions, read_record
 
 from .units import BranchSpec, ExtractTask, FoldUnit, PluginSpec
 
@@ -307,10 +308,25 @@ def plugin_versions(exp: ExperimentPlan, protocol: PluginSpec) -> dict[str, str]
 
 
 def is_done(unit: FoldUnit) -> bool:
-    """A fold with a stored successful result of the same fingerprint needs no work."""
+    """A fold with a stored successful result of the same fingerprint, verified on disk, needs no work."""
+    return why_not_done(unit) is None
+
+
+def why_not_done(unit: FoldUnit) -> str | None:
+    """Why the fold must run: no record, a record or predictions that do not verify, an error, another fingerprint."""
+    path = unit.stem.with_suffix(".json")
     try:
-        record = json.loads(unit.stem.with_suffix(".json").read_text())
-    except (FileNotFoundError, ValueError):
-        return False
-    return (record.get("status") == "ok" and record.get("fingerprint") == unit.fingerprint
-            and unit.stem.with_suffix(".parquet").exists())
+        record = read_record(path)
+    except FileNotFoundError:
+        return "no stored result"
+    except CorruptResultError as exc:
+        return str(exc)
+    if record.get("status") != "ok":
+        return f"stored result is {record.get('status')!r}"
+    if record.get("fingerprint") != unit.fingerprint:
+        return "stored result has another fingerprint"
+    try:
+        read_predictions(path, record)
+    except CorruptResultError as exc:
+        return str(exc)
+    return None

@@ -35,7 +35,7 @@ from avbench.storage.fold_store import write_record
 from .bad_media import BadMediaMemory
 from .executor import Executor, make_executor
 from .failures import UnitFailure
-from .plan import Plan, build_plan, extraction_tasks, fold_units, is_done
+from .plan import Plan, build_plan, extraction_tasks, fold_units, why_not_done
 from .run_lock import run_folder_lock
 from .units import ExtractOutcome, ExtractTask, FoldUnit
 from .worker import extract_chunk, run_fold
@@ -304,7 +304,14 @@ def _run_plan(plan: Plan, config: Any, registry: Registry, workers: int | None, 
             word = "SKIPPED" if err.get("unconfigured") and not strict else "NOT RUN (error)"
             log(f"{word} {err['experiment']}" + (f" / {err['protocol']}" if err['protocol'] else "")
                 + f": {err['error']}")
-        todo = [u for u in units if not is_done(u)]
+        todo = []
+        for unit in units:
+            reason = why_not_done(unit)
+            if reason is None:
+                continue
+            todo.append(unit)
+            if "checksum" in reason or "read back" in reason or "missing" in reason or "prediction rows" in reason:
+                log(f"RECOMPUTING {unit.experiment} / {unit.protocol_key} / {unit.fold.name}: {reason}")
         summary.skipped = len(units) - len(todo)
         registry.hook.avbench_run_started(
             benchmark=plan.benchmark, units=[{**u.describe(), "skip": not any(u is t for t in todo)} for u in units])

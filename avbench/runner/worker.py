@@ -8,31 +8,31 @@ from __future__ import annotations
 
 import json
 import random
+import sys
 import time
 import traceback
 from datetime import datetime, timezone
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 
 from avbench import __version__
-from avbench.cache.feature_cache import FeatureCache, feature_key
+from avbench.cache.feature_cache import CorruptCacheEntryError, FeatureCache, feature_key
 from avbench.contract import (
-    OUTPUT_NDIM,
     AudioSignal,
     BranchBatch,
     Clip,
     ClipError,
-    Extractor,
     FusionData,
     PluginKind,
     RunContext,
     VideoFrames,
 )
 from avbench.registry import Registry, UnknownPluginError, get_registry, registry_with
-from avbench.storage.atomic import atomic_path, write_json
+from avbench.storage.fold_store import write_predictions_frame, write_record
 
 from .failures import is_failed_work, one_line
+from .output_checks import FixedAxes, InvalidOutputError, checked_features, checked_probabilities
 from .units import BranchSpec, ExtractOutcome, ExtractTask, FoldUnit, PluginSpec
 from .worker_process import report_progress
 
@@ -66,20 +66,6 @@ def media_seconds(raw: Any) -> float:
     if isinstance(raw, VideoFrames) and raw.fps:
         return len(raw) / raw.fps
     return 0.0
-
-
-def checked_features(extractor: Extractor, value: Any) -> np.ndarray:
-    """The extractor's output as float32, refusing the wrong rank, emptiness and NaN/inf."""
-    array = np.asarray(value, dtype=np.float32)
-    want = OUTPUT_NDIM[extractor.output_kind]
-    if array.ndim != want:
-        raise ValueError(f"{extractor.name} declared {extractor.output_kind.value} ({want}-D) "
-                         f"but gave shape {array.shape}")
-    if array.size == 0:
-        raise ValueError(f"{extractor.name} gave an empty array {array.shape}")
-    if not np.isfinite(array).all():
-        raise ValueError(f"{extractor.name} gave NaN or inf values")
-    return array
 
 
 def extract_chunk(task: ExtractTask) -> ExtractOutcome:
@@ -149,15 +135,22 @@ def seed_everything(seed: int) -> None:
 
 
 class FoldData:
-    """Features and labels of one fold, per branch, loaded from the feature cache."""
+    """Features and labels of one fold, per branch, loaded from the feature cache and checked.
+
+    A cache entry that is missing, damaged or of the wrong shape is dropped and re-extracted
+    here, with a warning in :attr:`warnings` (and on stderr); features of one extractor setting
+    must agree on their fixed axes across every clip of the fold.
+    """
 
     def __init__(self, unit: FoldUnit) -> None:
         self.unit = unit
         self.cache = FeatureCache(unit.context.cache_dir)
         self.index = {label: i for i, label in enumerate(unit.classes)}
         self.augmentation_errors: dict[str, str] = {}
+        self.warnings: list[str] = []
         registry = registry_with(unit.modules)
         self.kinds = {b.name: registry.info(b.extractor.plugin).cls.output_kind for b in unit.branches}
+        self.fixed_axes = {b.name: FixedAxes(b.name, b.extractor.plugin, self.kinds[b.name]) for b in unit.branches}
 
     def usable(self, ids: tuple[str, ...]) -> list[str]:
         return [c for c in ids if c not in self.unit.skipped]
@@ -167,15 +160,57 @@ class FoldData:
         features = {}
         for branch in unit.branches:
             keys = unit.feature_keys[branch.name]
-            loaded = [self.cache.get(branch.extractor.plugin, keys[c]) for c in ids]
-            missing = [c for c, x in zip(ids, loaded) if x is None]
-            if missing:
-                raise RuntimeError(f"features of {len(missing)} clip(s) missing from the cache for branch "
-                                   f"{branch.name!r} (first: {missing[0]}); rerun to re-extract")
+            loaded = [self.features_of(branch, c, keys[c]) for c in ids]
+            self.fixed_axes[branch.name].check(ids, loaded)
             features[branch.name] = loaded
         clips = [unit.clips[c] for c in ids]
         return BranchBatch(features, np.array([self.index[c.label] for c in clips], dtype=np.int64),
                            np.array([c.subject for c in clips]), np.array(ids), self.kinds)
+
+    def warn(self, message: str) -> None:
+        """Kept for the fold record and printed now: worker output may not reach the user otherwise."""
+        self.warnings.append(message)
+        unit = self.unit
+        print(f"WARNING {unit.experiment} / {unit.protocol_key} / {unit.fold.name}: {message}", file=sys.stderr)
+
+    def cached(self, branch: BranchSpec, clip_id: str, key: str, *, expected: bool) -> np.ndarray | None:
+        """A clip's cached features, verified; None when absent (a warning if ``expected``) or unusable.
+
+        An unusable entry (checksum, truncation, wrong shape, NaN) is removed, with a warning.
+        """
+        name = branch.extractor.plugin
+        path = self.cache.path(name, key)
+        try:
+            return checked_features(plugin_for(branch.extractor, PluginKind.EXTRACTOR, self.unit.context),
+                                    self.cache.load(name, key))
+        except FileNotFoundError:
+            if expected:
+                self.warn(f"{name}: features of clip {clip_id} were missing from the cache ({path}); re-extracting")
+            return None
+        except CorruptCacheEntryError as exc:
+            problem = exc.reason
+        except InvalidOutputError as exc:
+            problem = str(exc)
+        self.cache.discard(name, key)
+        self.warn(f"{name}: cached features of clip {clip_id} in {path} were unusable ({problem}); "
+                  f"dropped, re-extracting")
+        return None
+
+    def features_of(self, branch: BranchSpec, clip_id: str, key: str) -> np.ndarray:
+        """A clip's features from the cache, re-extracted (and cached again) when the entry is missing or bad."""
+        found = self.cached(branch, clip_id, key, expected=True)
+        if found is not None:
+            return found
+        name = branch.extractor.plugin
+        extractor = plugin_for(branch.extractor, PluginKind.EXTRACTOR, self.unit.context)
+        try:
+            value = checked_features(extractor, extractor.extract(self.unit.clips[clip_id]), clip_id)
+        except Exception as exc:
+            reason = exc.reason if isinstance(exc, ClipError) else f"{type(exc).__name__}: {exc}"
+            raise InvalidOutputError(f"clip {clip_id}: re-extracting its {name} features for branch "
+                                     f"{branch.name!r} failed: {reason}".splitlines()[0]) from exc
+        self.cache.put(name, key, value)
+        return value
 
     def augmented(self, batch: BranchBatch) -> BranchBatch:
         """Training batch plus augmented copies from each branch that declares an augmenter."""
@@ -211,13 +246,14 @@ class FoldData:
         unit = self.unit
         identity = {"augmenter": branch.augment.identity, "seed": unit.seed, "copy": k}
         key = feature_key(branch.extractor.identity, unit.media_hashes[clip.clip_id], clip.clip_id, identity)
-        cached = self.cache.get(branch.extractor.plugin, key)
-        if cached is not None:
-            return cached
-        extractor = plugin_for(branch.extractor, PluginKind.EXTRACTOR, unit.context)
-        rng = np.random.default_rng([unit.seed, k, int(feature_key({}, {}, clip.clip_id)[:8], 16)])
-        value = checked_features(extractor, extractor.features(augmenter.augment(extractor.load(clip), rng)))
-        self.cache.put(branch.extractor.plugin, key, value)
+        value = self.cached(branch, clip.clip_id, key, expected=False)
+        if value is None:
+            extractor = plugin_for(branch.extractor, PluginKind.EXTRACTOR, unit.context)
+            rng = np.random.default_rng([unit.seed, k, int(feature_key({}, {}, clip.clip_id)[:8], 16)])
+            value = checked_features(extractor, extractor.features(augmenter.augment(extractor.load(clip), rng)),
+                                     clip.clip_id)
+            self.cache.put(branch.extractor.plugin, key, value)
+        self.fixed_axes[branch.name].check([clip.clip_id], [value])
         return value
 
 
@@ -250,17 +286,25 @@ def fit_predictor(unit: FoldUnit, data: FoldData) -> tuple[Any, dict[str, int]]:
     return fusion, sizes
 
 
-def predict(unit: FoldUnit, predictor: Any, features: Mapping[str, list]) -> np.ndarray:
+def predictor_name(unit: FoldUnit) -> str:
+    """The plugin whose ``predict_proba`` gives the fold's probabilities, as errors name it."""
+    if unit.fusion is not None:
+        return f"fusion {unit.fusion.plugin!r}"
+    (branch,) = unit.branches
+    return f"model {branch.model.plugin!r}"
+
+
+def predict(unit: FoldUnit, predictor: Any, features: Mapping[str, list],
+            clip_ids: Sequence[str] | None = None) -> np.ndarray:
+    """Checked class probabilities ``(clips, classes)`` of ``features``; see :func:`checked_probabilities`."""
     if unit.fusion is None:
         (branch,) = unit.branches
         proba = predictor.predict_proba(features[branch.name])
     else:
         proba = predictor.predict_proba(features)
-    proba = np.asarray(proba, dtype=np.float64)
     n = len(next(iter(features.values())))
-    if proba.shape != (n, len(unit.classes)):
-        raise ValueError(f"predict_proba gave shape {proba.shape}, expected {(n, len(unit.classes))}")
-    return proba
+    ids = list(clip_ids) if clip_ids is not None else [f"#{i}" for i in range(n)]
+    return checked_probabilities(proba, ids, len(unit.classes), predictor_name(unit))
 
 
 def measure_latency(unit: FoldUnit, predictor: Any, test_ids: list[str]) -> dict[str, Any]:
@@ -287,6 +331,7 @@ def run_fold(unit: FoldUnit) -> dict[str, Any]:
                               "classes": list(unit.classes), "avbench_version": __version__,
                               "test_subjects": list(unit.fold.test_subjects), "started": started.isoformat(),
                               **dict(unit.metadata)}
+    data: FoldData | None = None
     try:
         seed_everything(unit.seed)
         data = FoldData(unit)
@@ -295,36 +340,37 @@ def run_fold(unit: FoldUnit) -> dict[str, Any]:
         fit_s = time.perf_counter() - t0
         test_ids = data.usable(unit.fold.test)
         t0 = time.perf_counter()
-        proba = predict(unit, predictor, data.batch(test_ids).features) if test_ids else np.zeros((0, len(unit.classes)))
+        proba = (predict(unit, predictor, data.batch(test_ids).features, test_ids) if test_ids
+                 else np.zeros((0, len(unit.classes))))
         predict_s = time.perf_counter() - t0
-        write_predictions(unit, test_ids, proba)
+        stored = write_predictions(unit, test_ids, proba)
         record.update(status="ok", sizes={**sizes, "test": len(test_ids)}, fit_seconds=fit_s,
                       predict_seconds=predict_s, device=getattr(predictor, "device", "cpu"),
-                      skipped_test_clips=sorted(c for c in unit.fold.test if c in unit.skipped),
-                      predictions=f"{unit.fold.name}.parquet")
+                      skipped_test_clips=sorted(c for c in unit.fold.test if c in unit.skipped), **stored)
         if unit.latency_clips and test_ids:
             record["latency"] = measure_latency(unit, predictor, test_ids)
     except Exception as exc:
         record.update(status="error", error=f"{type(exc).__name__}: {exc}".splitlines()[0],
                       traceback=traceback.format_exc())
+    record["warnings"] = list(data.warnings) if data is not None else []
     record["finished"] = datetime.now(timezone.utc).isoformat()
-    write_json(unit.stem.with_suffix(".json"), record)
-    return record
+    return write_record(unit.stem.with_suffix(".json"), record)
 
 
-def write_predictions(unit: FoldUnit, test_ids: list[str], proba: np.ndarray) -> None:
+def write_predictions(unit: FoldUnit, test_ids: list[str], proba: np.ndarray) -> dict[str, Any]:
+    """Store the fold's predictions; returns the fields its record keeps to verify them later."""
     import polars as pl
 
     clips = [unit.clips[c] for c in test_ids]
+    index = {label: i for i, label in enumerate(unit.classes)}
     predicted = proba.argmax(axis=1) if len(proba) else np.zeros(0, dtype=int)
     frame = pl.DataFrame({
         "clip_id": test_ids,
         "subject": [c.subject for c in clips],
         "label": [c.label for c in clips],
-        "label_index": [unit.classes.index(c.label) for c in clips],
+        "label_index": [index[c.label] for c in clips],
         "predicted": [unit.classes[i] for i in predicted],
         "predicted_index": predicted.astype(np.int64),
         "probabilities": [row.tolist() for row in proba],
     }, schema_overrides={"probabilities": pl.List(pl.Float64), "label_index": pl.Int64})
-    with atomic_path(unit.stem.with_suffix(".parquet")) as tmp:
-        frame.write_parquet(tmp)
+    return write_predictions_frame(unit.stem.with_suffix(".parquet"), frame)

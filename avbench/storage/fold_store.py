@@ -76,7 +76,11 @@ def read_predictions(record_path: Path, record: dict[str, Any]) -> Any:
     """The predictions of a verified record, checked against its checksum and row count."""
     import polars as pl
 
-    path = Path(record_path).with_name(record.get("predictions") or Path(record_path).with_suffix(".parquet").name)
+    name = record.get("predictions") or Path(record_path).with_suffix(".parquet").name
+    try:
+        path = Path(record_path).with_name(str(name))
+    except ValueError:  # a name with a folder in it: never read outside the record's folder
+        raise CorruptResultError(f"{record_path}: predictions named {name!r}, expected a file name") from None
     try:
         digest = file_sha256(path)
     except FileNotFoundError:

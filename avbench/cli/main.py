@@ -50,7 +50,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     registry = registry_for(args)
     summary = run_benchmark(args.file, only=args.only, data_overrides=parse_data_overrides(args.data or []),
-                            workers=args.workers, registry=registry, progress=not args.no_progress)
+                            workers=args.workers, registry=registry, progress=not args.no_progress,
+                            strict=args.strict)
     skipped_clips = sum(len(v) for v in summary.clip_errors.values())
     print(f"{summary.done} fold(s) run, {summary.skipped} already done, {summary.failed} failed; "
           f"{len(summary.errors)} experiment/protocol(s) not run; {skipped_clips} clip(s) skipped for bad media")

@@ -109,13 +109,14 @@ def _read_json(path: Path) -> dict:
 def run_benchmark(config_path: str | Path, only: Sequence[str] | None = None,
                   data_overrides: dict[str, str] | None = None, workers: int | None = None,
                   registry: Registry | None = None, progress: bool = True, render: bool = True,
-                  log: Callable[[str], None] = lambda m: print(m, file=sys.stderr)) -> RunSummary:
+                  log: Callable[[str], None] = lambda m: print(m, file=sys.stderr),
+                  *, strict: bool = False) -> RunSummary:
     """Plan and run ``config_path``; finished folds with the same fingerprint are not recomputed."""
     registry = registry or get_registry()
     config_path = Path(config_path).resolve()
     config = load_config(config_path, registry, data_overrides)
     base = config_path.parent
-    plan = build_plan(config, registry, base, only, data_overrides, log=log)
+    plan = build_plan(config, registry, base, only, data_overrides, log=log, strict=strict)
     summary = RunSummary(config.benchmark.name, plan.output_dir)
     executor = make_executor(workers or config.benchmark.workers)
     try:

@@ -39,12 +39,9 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
 
 
-def slug_problem(name: str) -> str | None:
-    """Why ``name`` cannot name a table whose name becomes a folder; None when it can."""
-    if SLUG.match(name) and ".." not in name:
-        return None
-    return (f"{name!r} is not a plain name: use letters, digits, '.', '_' and '-', starting with a letter "
-            f"or digit, without '..' (it names a folder under the output)")
+def is_slug(name: str) -> bool:
+    """Whether ``name`` is safe as a folder or file name: no path separator, nothing absolute, no ``..``."""
+    return bool(SLUG.match(name)) and ".." not in name
 
 
 def repeated(values: list[Any]) -> list[Any]:
@@ -206,10 +203,10 @@ class BenchmarkConfig(Strict):
     @field_validator("datasets", "protocols", "experiments", mode="before")
     @classmethod
     def _plain_table_names(cls, value: Any) -> Any:
-        if isinstance(value, dict):
-            problems = [p for p in map(slug_problem, value) if p]
-            if problems:
-                raise ValueError("; ".join(problems))
+        bad = [name for name in value if not is_slug(name)] if isinstance(value, dict) else []
+        if bad:
+            raise ValueError(f"{', '.join(map(repr, bad))}: not a plain name (names become folders and files): "
+                             f"use letters, digits, '.', '_' and '-', starting with a letter or digit, without '..'")
         return value
 
     @property

@@ -1,4 +1,5 @@
-"""Plugin parameter values pydantic's lax mode would bend: ``true`` as 1, ``1.5`` or ``"3"`` as an int, NaN, inf.
+"""Plugin parameter values pydantic's lax mode would bend: ``true`` as 1, ``1.5`` or ``"3"`` as an int, 1 as
+``true``, NaN and inf.
 
 Whole-model strict mode would also refuse a TOML list for a tuple field, a string for a
 ``Path`` or an enum, so :class:`~avbench.contract.base.Params` checks only these cases,
@@ -38,16 +39,21 @@ def value_problem(value: Any, annotation: Any, *, allow_inf_nan: bool = False) -
         if numeric and not _admits(members, bool):
             return f"{str(value).lower()} (a boolean) where a number belongs"
         return None
+    expected = "a number" if numeric else "true or false" if _admits(members, bool) else None
     if isinstance(value, str):
-        if numeric and not any(_takes_text(m) for m in members):
-            return f"{value!r} (a string) where a number belongs"
+        if expected and not any(_takes_text(m) for m in members):
+            return f"{value!r} (a string) where {expected} belongs"
         return None
+    if isinstance(value, int) and not numeric and _admits(members, bool):
+        return f"{value} (a number) where true or false belongs"
     if isinstance(value, float):
         if not math.isfinite(value) and not allow_inf_nan:
             return f"{value} where a finite number belongs"
         if _admits(members, int) and not _admits(members, float):
             hint = f": write {int(value)}" if value.is_integer() else ""
             return f"{value} (a decimal number) where an integer belongs{hint}"
+        if not numeric and _admits(members, bool):
+            return f"{value} (a number) where true or false belongs"
         return None
     if isinstance(value, (list, tuple)):
         return _first(_item_problems(value, [m for m in members if _origin(m) in _SEQUENCES], allow_inf_nan))

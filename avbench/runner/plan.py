@@ -25,6 +25,8 @@ from .units import BranchSpec, ExtractTask, FoldUnit, PluginSpec
 CHUNK = 16
 #: Per-file dataset problems and unreadable clips logged one per line up to this many, then counted.
 SHOWN_PROBLEMS = 20
+#: ... and under ``--strict``, where they are the error, this many.
+STRICT_SHOWN_PROBLEMS = 50
 
 
 @dataclass
@@ -195,7 +197,7 @@ def build_plan(config: BenchmarkConfig, registry: Registry, base: Path, only: Se
     """Datasets listed, experiments resolved, media hashed and feature keys made.
 
     Per-file dataset problems and unreadable media are logged and their clips skipped; with
-    ``strict`` the former, and any dataset that cannot be used, are a ConfigError.
+    ``strict`` they, and any dataset that cannot be used, are a ConfigError.
     """
     names = select_experiments(config, only)
     cache_dir = cache_dir_for(config, base)
@@ -214,11 +216,17 @@ def build_plan(config: BenchmarkConfig, registry: Registry, base: Path, only: Se
                                    f"{len(state.clips)} clips at {state.root}"
                                    + (" (synthetic)" if state.synthetic else "")
                                    + (f"; {len(state.problems)} file(s) left out" if state.problems else "")))
-        log_lines(log, [f"dataset {name}: left out: {p}" for p in state.problems], "file(s) left out")
-        if strict and state.error:
+        if not strict:
+            log_lines(log, [f"dataset {name}: left out: {p}" for p in state.problems], "file(s) left out")
+            continue
+        if state.error:
             refusals.append(f"{state.error} (--strict)")
-        if strict and state.problems:
-            refusals += [f"dataset {name}: {p}" for p in state.problems]
+        if state.problems:
+            shown = state.problems[:STRICT_SHOWN_PROBLEMS]
+            more = len(state.problems) - len(shown)
+            refusals += [f"dataset {name}: {p}" for p in shown]
+            if more:
+                refusals.append(f"dataset {name}: ... and {more} more")
             refusals.append(f"dataset {name}: {len(state.problems)} file(s) it cannot use (--strict); fix them, "
                             f"leave them out with the dataset's 'exclude' parameter, or run without --strict")
     if refusals:
@@ -256,6 +264,8 @@ def build_plan(config: BenchmarkConfig, registry: Registry, base: Path, only: Se
                                                              c.clip_id) for c in clips}
         experiments[name] = plan
     hashes.save()
+    if strict and unreadable:
+        raise ConfigError([f"dataset {d}: clip {c}: {r} (--strict)" for (d, c), r in sorted(unreadable.items())])
     log_lines(log, [f"dataset {d}: clip {c} skipped: {r}" for (d, c), r in sorted(unreadable.items())],
               "unreadable clip(s)")
     return Plan(config.benchmark.name, context, base / config.benchmark.output / config.benchmark.name,

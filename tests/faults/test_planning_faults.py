@@ -173,6 +173,17 @@ def test_planning_errors_are_found_afresh_by_every_plan_and_never_remembered(toy
     assert all(not exp.clip_errors for exp in plan.experiments.values())
 
 
+def test_with_strict_unreadable_media_are_an_error(toy_plugins, tmp_path):
+    root = tmp_path / "toy"
+    expected = toy_root_with_unreadable_clips(root)
+    path = tmp_path / "benchmark.toml"
+    path.write_text(TOY_BENCHMARK.format(root=root))
+    registry = discover()
+    with pytest.raises(ConfigError) as err:
+        build_plan(load_config(path, registry), registry, tmp_path, log=lambda m: None, strict=True)
+    assert [line.split(":")[1].strip() for line in err.value.lines] == [f"clip {c}" for c in sorted(expected)]
+
+
 @pytest.mark.skipif(os.geteuid() == 0, reason="root reads a chmod-000 file anyway (the FIFO and folder cases "
                                               "cover unreadable media for root)")
 def test_a_chmod_000_media_file_is_skipped_and_named(toy_plugins, tmp_path):

@@ -49,6 +49,13 @@ def repeated(values: list[Any]) -> list[Any]:
     return [v for v, n in Counter(values).items() if n > 1]
 
 
+def _distinct_seeds(value: list[int] | None) -> list[int] | None:
+    twice = repeated(value or [])
+    if twice:
+        raise ValueError(f"seed(s) {', '.join(map(str, twice))} listed twice: each would run twice")
+    return value
+
+
 class PluginRef(Strict):
     """A plugin by name with its parameters; a bare string means no parameters."""
 
@@ -181,13 +188,6 @@ class BenchmarkSection(Strict):
     @classmethod
     def _expand(cls, value: str | None) -> str | None:
         return expand_path(value) if value is not None else None
-
-
-def _distinct_seeds(value: list[int] | None) -> list[int] | None:
-    twice = repeated(value or [])
-    if twice:
-        raise ValueError(f"seed(s) {', '.join(map(str, twice))} listed twice: each would run twice")
-    return value
 
 
 class BenchmarkConfig(Strict):

@@ -1,15 +1,31 @@
-"""Content hashes of media files, remembered by (path, size, mtime) so unchanged files are read once."""
+"""Content hashes of media files, remembered by (path, size, mtime) so unchanged files are read once.
+
+A file that cannot be read (no permission, a symlink loop, a folder or FIFO where a file
+should be, vanished) raises :class:`UnreadableMediaError`, one line naming it, so the
+planner can skip that clip and go on.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import os
+import stat
 from pathlib import Path
 
+from avbench.contract.errors import AvbenchError
 from avbench.storage.atomic import write_json
 
 CHUNK = 1 << 20
+
+
+class UnreadableMediaError(AvbenchError):
+    """A media file cannot be hashed: ``cannot read FILE: reason``."""
+
+    def __init__(self, path: str | Path, reason: str) -> None:
+        super().__init__(f"cannot read {path}: {reason}")
+        self.path = str(path)
+        self.reason = reason
 
 
 def content_hash(path: str | Path) -> str:
@@ -33,17 +49,21 @@ class FileHashIndex:
         self._dirty = False
 
     def hash(self, path: str | Path) -> str:
-        path = str(Path(path).resolve())
+        """The file's content hash; UnreadableMediaError naming ``path`` when it cannot be read."""
+        real = os.path.realpath(path)  # never raises on a symlink loop; the stat below does (ELOOP)
         try:
-            st = os.stat(path)
-        except FileNotFoundError:
-            return "missing"
-        stamp = [st.st_size, st.st_mtime_ns]
-        entry = self._memo.get(path)
-        if entry and entry[:2] == stamp:
-            return entry[2]
-        value = content_hash(path)
-        self._memo[path] = [*stamp, value]
+            st = os.stat(real)
+            if not stat.S_ISREG(st.st_mode):
+                kind = "a folder" if stat.S_ISDIR(st.st_mode) else "a FIFO, socket or device"
+                raise UnreadableMediaError(path, f"it is {kind}, not a regular file")
+            stamp = [st.st_size, st.st_mtime_ns]
+            entry = self._memo.get(real)
+            if entry and entry[:2] == stamp:
+                return entry[2]
+            value = content_hash(real)
+        except OSError as exc:
+            raise UnreadableMediaError(path, exc.strerror or str(exc)) from None
+        self._memo[real] = [*stamp, value]
         self._dirty = True
         return value
 

@@ -19,6 +19,7 @@ from avbench.contract.errors import AvbenchError
 from avbench.metrics.classification import METRICS
 from avbench.registry import Registry, did_you_mean
 
+from .paths import UnsetVariableError, expand_path
 from .schema import BenchmarkConfig, PluginRef
 
 
@@ -44,6 +45,7 @@ def load_config(path: str | Path, registry: Registry | None = None,
         config = BenchmarkConfig.model_validate(raw)
     except ValidationError as exc:
         raise ConfigError([f"{path}: {line}" for line in format_validation_error(exc, BenchmarkConfig)]) from None
+    config._source = path
     problems = []
     for name in data_overrides or {}:
         if name not in config.datasets:
@@ -120,12 +122,22 @@ def check_against_registry(config: BenchmarkConfig, registry: Registry) -> list[
 
 def resolve_dataset_root(name: str, config: BenchmarkConfig, base: Path,
                          overrides: dict[str, str] | None = None) -> Path | None:
-    """Where dataset ``name`` lives: ``--data``, then its environment variable, then the file; None if unset."""
+    """Where dataset ``name`` lives: ``--data``, then its environment variable, then the file; None if unset.
+
+    The file's ``root`` was expanded when the file was read; the other two are expanded here, alike.
+    """
     dataset = config.datasets[name]
-    value = (overrides or {}).get(name) or os.environ.get(dataset.env_var(name)) or dataset.root
+    sources = [(f"--data {name}", (overrides or {}).get(name)),
+               (f"${dataset.env_var(name)}", os.environ.get(dataset.env_var(name)))]
+    where, value = next(((w, v) for w, v in sources if v), (None, dataset.root))
     if not value:
         return None
-    root = Path(os.path.expandvars(os.path.expanduser(value)))
+    if where is not None:
+        try:
+            value = expand_path(value)
+        except UnsetVariableError as exc:
+            raise ConfigError([f"{where}: {exc}"]) from None
+    root = Path(value)
     return root if root.is_absolute() else (base / root)
 
 

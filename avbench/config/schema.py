@@ -8,15 +8,52 @@ code. Plugin names and parameters are checked against the registry in
 from __future__ import annotations
 
 import re
-from typing import Any
+from collections import Counter
+from pathlib import Path
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
+
+from .paths import expand_path
 
 DEFAULT_METRICS = ["accuracy", "uar", "macro_f1"]
 
+#: What a table name (``[experiments.NAME]``, ``[protocols.NAME]``, ``[datasets.NAME]``) may be: it becomes a folder.
+SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+MAX_SEED = 2**32 - 1
+
+
+def _seed_in_range(value: int) -> int:
+    if not 0 <= value <= MAX_SEED:
+        raise ValueError(f"seed {value} is out of range: a seed is an integer from 0 to {MAX_SEED} (2**32-1)")
+    return value
+
+
+#: A seed numpy, torch and scikit-learn all accept.
+Seed = Annotated[int, AfterValidator(_seed_in_range)]
+
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """Unknown keys are errors; no lax coercion (``true`` is not 1, ``1.5`` is not an int); no NaN or inf."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
+
+
+def is_slug(name: str) -> bool:
+    """Whether ``name`` is safe as a folder or file name: no path separator, nothing absolute, no ``..``."""
+    return bool(SLUG.match(name)) and ".." not in name
+
+
+def repeated(values: list[Any]) -> list[Any]:
+    """The values listed more than once, in first-seen order."""
+    return [v for v, n in Counter(values).items() if n > 1]
+
+
+def _distinct_seeds(value: list[int] | None) -> list[int] | None:
+    twice = repeated(value or [])
+    if twice:
+        raise ValueError(f"seed(s) {', '.join(map(str, twice))} listed twice: each would run twice")
+    return value
 
 
 class PluginRef(Strict):
@@ -41,6 +78,11 @@ class DatasetConfig(PluginRef):
 
     root: str | None = None
     env: str | None = None
+
+    @field_validator("root")
+    @classmethod
+    def _expand_root(cls, value: str | None) -> str | None:
+        return expand_path(value) if value is not None else None
 
     def env_var(self, name: str) -> str:
         return self.env or "AVBENCH_" + re.sub(r"[^A-Za-z0-9]", "_", name).upper() + "_ROOT"
@@ -75,7 +117,42 @@ class ExperimentConfig(Strict):
     description: str = ""
     substitutions: list[str] = Field(default_factory=list)
     reported: ReportedResult | None = None
-    seeds: list[int] | None = None
+    seeds: list[Seed] | None = Field(default=None, min_length=1)
+
+    @field_validator("classes", mode="before")
+    @classmethod
+    def _all_classes(cls, value: Any) -> Any:
+        """``"all"`` (every label of the dataset) is the same as leaving the key out."""
+        if value == "all":
+            return None
+        if isinstance(value, str):
+            raise ValueError('expected a list of class names, or "all" for every label of the dataset')
+        return value
+
+    @field_validator("classes")
+    @classmethod
+    def _classes_distinct(cls, value: list[str] | None) -> list[str] | None:
+        if value is None:
+            return None
+        if not value:
+            raise ValueError('an empty class list: leave the key out, or write classes = "all"')
+        twice = repeated(value)
+        if twice:
+            raise ValueError(f"class(es) {', '.join(map(repr, twice))} listed twice")
+        return value
+
+    @field_validator("protocols")
+    @classmethod
+    def _protocols_distinct(cls, value: list[str]) -> list[str]:
+        twice = repeated(value)
+        if twice:
+            raise ValueError(f"protocol(s) {', '.join(map(repr, twice))} listed twice: each would run twice")
+        return value
+
+    @field_validator("seeds")
+    @classmethod
+    def _seeds_distinct(cls, value: list[int] | None) -> list[int] | None:
+        return _distinct_seeds(value)
 
     @model_validator(mode="after")
     def _fusion_matches_branches(self) -> "ExperimentConfig":
@@ -96,7 +173,7 @@ class BenchmarkSection(Strict):
     output: str = "runs"
     leaderboards: str = "leaderboards"
     cache: str | None = None
-    seeds: list[int] = Field(default_factory=lambda: [0], min_length=1)
+    seeds: list[Seed] = Field(default_factory=lambda: [0], min_length=1)
     metrics: list[str] = Field(default_factory=lambda: list(DEFAULT_METRICS))
     device: str = Field(default="auto", pattern=r"^(auto|cpu|cuda(:\d+)?)$")
     workers: int | None = Field(default=None, ge=1)
@@ -105,6 +182,16 @@ class BenchmarkSection(Strict):
                                 description="seconds one clip's extraction may take before its worker is killed")
     fold_timeout: float = Field(default=6 * 3600.0, gt=0, allow_inf_nan=False,
                                 description="seconds one fold (fit + predict) may take before its worker is killed")
+
+    @field_validator("seeds")
+    @classmethod
+    def _seeds_distinct(cls, value: list[int]) -> list[int]:
+        return _distinct_seeds(value)
+
+    @field_validator("output", "leaderboards", "cache")
+    @classmethod
+    def _expand(cls, value: str | None) -> str | None:
+        return expand_path(value) if value is not None else None
 
 
 class BenchmarkConfig(Strict):
@@ -115,3 +202,22 @@ class BenchmarkConfig(Strict):
     datasets: dict[str, DatasetConfig] = Field(min_length=1)
     protocols: dict[str, PluginRef] = Field(min_length=1)
     experiments: dict[str, ExperimentConfig] = Field(min_length=1)
+    _source: Path | None = PrivateAttr(default=None)
+
+    @field_validator("datasets", "protocols", "experiments", mode="before")
+    @classmethod
+    def _plain_table_names(cls, value: Any) -> Any:
+        bad = [name for name in value if not is_slug(name)] if isinstance(value, dict) else []
+        if bad:
+            raise ValueError(f"{', '.join(map(repr, bad))}: not a plain name (names become folders and files): "
+                             f"use letters, digits, '.', '_' and '-', starting with a letter or digit, without '..'")
+        return value
+
+    @property
+    def source(self) -> Path | None:
+        """The file this configuration was read from, when it was read from one (problem lines name it)."""
+        return self._source
+
+    def where(self, key: str) -> str:
+        """``FILE: key`` for a problem line, or the key alone when no file is known."""
+        return f"{self._source}: {key}" if self._source else key

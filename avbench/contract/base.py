@@ -12,7 +12,9 @@ from enum import Enum
 from pathlib import Path
 from typing import Any, ClassVar, Mapping
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
+
+from .strict_values import allows_inf_nan, value_problem
 
 
 class PluginKind(str, Enum):
@@ -28,9 +30,24 @@ class PluginKind(str, Enum):
 
 
 class Params(BaseModel):
-    """Base of every plugin's parameter model: unknown keys are errors, values are frozen."""
+    """Base of every plugin's parameter model: unknown keys are errors, values are frozen.
+
+    Numbers are taken as written: ``true`` is not 1, ``1.5`` (or ``2.0``) is not an int, and
+    NaN and infinities are refused unless a field says ``Field(allow_inf_nan=True)``. An int
+    where a float belongs stays valid (``C = 10``).
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _numbers_as_written(cls, value: Any, info: ValidationInfo) -> Any:
+        field = cls.model_fields[info.field_name] if info.field_name else None
+        if field is not None:
+            problem = value_problem(value, field.annotation, allow_inf_nan=allows_inf_nan(field))
+            if problem:
+                raise ValueError(problem)
+        return value
 
 
 class NoParams(Params):

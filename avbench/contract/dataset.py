@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar, Mapping
+from typing import Any, ClassVar, Mapping, Sequence
 
 from .base import Plugin, PluginKind
 
@@ -45,6 +45,10 @@ class Dataset(Plugin):
     ``conformance_tree(tmp_dir: Path) -> Path`` that writes a tiny tree in its own
     naming scheme under ``tmp_dir`` and returns its root (embedded datasets may
     rely on :meth:`prepare` instead).
+
+    A file the reader cannot use (a bad name, a symlink loop, an unreadable folder) need
+    not sink the whole corpus: :meth:`clips` may leave it out and say so in ``problems``,
+    one line per file, which the runner reports (and refuses under ``avbench run --strict``).
     """
 
     kind: ClassVar[PluginKind] = PluginKind.DATASET
@@ -52,6 +56,8 @@ class Dataset(Plugin):
     modalities: ClassVar[tuple[str, ...]] = ("audio",)
     embedded: ClassVar[bool] = False
     synthetic: ClassVar[bool] = False
+    #: Per-file problems of the last :meth:`clips` call, each naming its file; their clips were left out.
+    problems: Sequence[str] = ()
 
     def prepare(self, root: Path) -> None:
         """Make ``root`` ready (an embedded dataset generates its files here); default: nothing."""
@@ -59,6 +65,8 @@ class Dataset(Plugin):
     def clips(self, root: Path) -> list[Clip]:
         """All clips under ``root`` that pass the plugin's filters.
 
-        Raises :class:`~avbench.contract.errors.DatasetError` naming every bad file.
+        Files it cannot use are either left out and listed in ``self.problems`` (the rest of the
+        corpus stays usable), or make it raise :class:`~avbench.contract.errors.DatasetError`
+        naming every bad file. A root that is missing or holds no usable clip always raises.
         """
         raise NotImplementedError

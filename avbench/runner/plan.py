@@ -12,8 +12,9 @@ from typing import Any, Collection, Sequence
 
 from avbench import __version__
 from avbench.cache.feature_cache import feature_key, stable_hash
-from avbench.cache.file_hash import FileHashIndex
+from avbench.cache.file_hash import FileHashIndex, UnreadableMediaError
 from avbench.config.loader import ConfigError, resolve_dataset_root
+from avbench.config.paths import UnsetVariableError, expand_path
 from avbench.config.schema import BenchmarkConfig, ExperimentConfig, PluginRef
 from avbench.contract import Clip, Fold, PluginKind, RunContext
 from avbench.contract.errors import AvbenchError, ResourceMissingError
@@ -23,6 +24,10 @@ from avbench.storage.fold_store import CorruptResultError, read_predictions, rea
 from .units import BranchSpec, ExtractTask, FoldUnit, PluginSpec
 
 CHUNK = 16
+#: Per-file dataset problems and unreadable clips logged one per line up to this many, then counted.
+SHOWN_PROBLEMS = 20
+#: ... and under ``--strict``, where they are the error, this many.
+STRICT_SHOWN_PROBLEMS = 50
 
 
 @dataclass
@@ -33,6 +38,7 @@ class DatasetState:
     root: Path | None = None
     clips: list[Clip] = field(default_factory=list)
     error: str | None = None
+    problems: list[str] = field(default_factory=list)  # files the dataset left out, one line each
 
 
 @dataclass
@@ -48,6 +54,8 @@ class ExperimentPlan:
     media_hashes: dict[str, dict[str, str]] = field(default_factory=dict)  # clip -> modality -> content hash
     error: str | None = None
     unconfigured: bool = False  # not run because data or a resource is not configured here (not an error)
+    # clip -> why its media cannot be read; found afresh by every plan, never remembered
+    clip_errors: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -66,8 +74,13 @@ def resolve_spec(registry: Registry, ref: PluginRef, kind: PluginKind, context: 
 
 
 def cache_dir_for(config: BenchmarkConfig, base: Path) -> Path:
-    value = os.environ.get("AVBENCH_CACHE") or config.benchmark.cache or ".avbench-cache"
-    path = Path(os.path.expanduser(value))
+    """``$AVBENCH_CACHE``, else ``benchmark.cache`` (expanded when the file was read), else ``.avbench-cache``."""
+    value = os.environ.get("AVBENCH_CACHE")
+    try:
+        value = expand_path(value) if value else (config.benchmark.cache or ".avbench-cache")
+    except UnsetVariableError as exc:
+        raise ConfigError([f"$AVBENCH_CACHE: {exc}"]) from None
+    path = Path(value)
     return (path if path.is_absolute() else base / path).resolve()
 
 
@@ -83,16 +96,32 @@ def select_experiments(config: BenchmarkConfig, only: Sequence[str] | None) -> l
 def resolve_resources(config: BenchmarkConfig, base: Path) -> dict[str, str]:
     out = {}
     for name, value in config.resources.items():
-        expanded = os.path.expandvars(os.path.expanduser(value))
-        if "$" in expanded:  # an unset variable: leave the resource unset
+        try:
+            expanded = expand_path(value)
+        except UnsetVariableError:  # an unset variable: leave the resource unset
             continue
         path = Path(expanded)
         out[name] = str(path if path.is_absolute() else (base / path).resolve())
     return out
 
 
+def root_source(name: str, config: BenchmarkConfig, data_overrides: dict[str, str] | None) -> str:
+    """Where dataset ``name``'s root came from, for messages: ``--data``, its variable, or the file."""
+    dataset = config.datasets[name]
+    if (data_overrides or {}).get(name):
+        return f"--data {name}"
+    if os.environ.get(dataset.env_var(name)):
+        return f"${dataset.env_var(name)}"
+    return config.where(f"datasets.{name}.root")
+
+
 def load_dataset(name: str, config: BenchmarkConfig, registry: Registry, context: RunContext, base: Path,
-                 data_overrides: dict[str, str] | None) -> DatasetState:
+                 data_overrides: dict[str, str] | None, *, strict: bool = False) -> DatasetState:
+    """The dataset's clips, or an error that skips its experiments.
+
+    A root that is configured but missing or not a folder is a ConfigError (a wrong path is a
+    mistake); an unconfigured root is a skip, or a ConfigError with ``strict``.
+    """
     ref = config.datasets[name]
     plugin = registry.create({"plugin": ref.plugin, "params": ref.params}, PluginKind.DATASET, context)
     state = DatasetState(name, PluginSpec(ref.plugin, plugin.version, plugin.get_params(), plugin.cache_salt()),
@@ -103,31 +132,113 @@ def load_dataset(name: str, config: BenchmarkConfig, registry: Registry, context
     if root is None:
         state.error = (f"dataset {name!r} has no root: set {ref.env_var(name)}, give `root` in the config, "
                        f"or pass --data {name}=PATH")
+        if strict:
+            raise ConfigError([f"dataset {name}: no root configured (--strict): set {ref.env_var(name)}, "
+                               f"give `root` in the config, or pass --data {name}=PATH"])
         return state
+    if root.exists() and not root.is_dir():
+        raise ConfigError([f"dataset {name}: root {root} is not a folder "
+                           f"(from {root_source(name, config, data_overrides)})"])
+    if not root.exists() and not plugin.embedded:  # an embedded dataset generates its root
+        raise ConfigError([f"dataset {name}: root {root} does not exist "
+                           f"(from {root_source(name, config, data_overrides)})"])
     state.root = root
     try:
         plugin.prepare(root)
         state.clips = plugin.clips(root)
     except AvbenchError as exc:
         state.error = f"dataset {name!r} at {root}: {exc}"
+    except Exception as exc:  # a third-party reader's bug or an OSError: this dataset is skipped, not the run
+        state.error = f"dataset {name!r} at {root}: {type(exc).__name__}: {exc}"
+    else:
+        state.problems = [str(p) for p in getattr(plugin, "problems", None) or ()]
     return state
 
 
+def log_lines(log, lines: Sequence[str], what: str) -> None:
+    """Up to SHOWN_PROBLEMS lines, then how many more there are."""
+    for line in lines[:SHOWN_PROBLEMS]:
+        log(line)
+    if len(lines) > SHOWN_PROBLEMS:
+        log(f"... and {len(lines) - SHOWN_PROBLEMS} more {what}")
+
+
+def classes_without_clips(config: BenchmarkConfig, names: Sequence[str], datasets: dict[str, DatasetState]
+                          ) -> list[str]:
+    """A declared class no clip of the (available) dataset has: one problem line per class."""
+    problems = []
+    for name in names:
+        exp = config.experiments[name]
+        dataset = datasets[exp.dataset]
+        if not exp.classes or dataset.error:
+            continue
+        present = {c.label for c in dataset.clips}
+        for label in exp.classes:
+            if label not in present:
+                problems.append(f"{config.where(f'experiments.{name}.classes')}: class {label!r} has no clip in "
+                                f"dataset {exp.dataset!r} at {dataset.root} "
+                                f"(it has: {', '.join(sorted(present)) or 'no clip'})")
+    return problems
+
+
+def hash_media(exp: ExperimentPlan, hashes: FileHashIndex, modalities: set[str]) -> None:
+    """Content hashes of every clip's media; a clip whose media for ``modalities`` cannot be read gets a clip error."""
+    for clip in exp.clips:
+        exp.media_hashes[clip.clip_id] = {}
+        for modality, path in sorted(clip.media.items()):
+            try:
+                exp.media_hashes[clip.clip_id][modality] = hashes.hash(path)
+            except UnreadableMediaError as exc:
+                exp.media_hashes[clip.clip_id][modality] = "unreadable"
+                if modality in modalities:
+                    exp.clip_errors.setdefault(clip.clip_id, str(exc))
+
+
 def build_plan(config: BenchmarkConfig, registry: Registry, base: Path, only: Sequence[str] | None = None,
-               data_overrides: dict[str, str] | None = None, log=print) -> Plan:
+               data_overrides: dict[str, str] | None = None, log=print, *, strict: bool = False) -> Plan:
+    """Datasets listed, experiments resolved, media hashed and feature keys made.
+
+    Per-file dataset problems and unreadable media are logged and their clips skipped; with
+    ``strict`` they, and any dataset that cannot be used, are a ConfigError.
+    """
     names = select_experiments(config, only)
     cache_dir = cache_dir_for(config, base)
     context = RunContext(cache_dir=cache_dir, device=config.benchmark.device,
                          resources=resolve_resources(config, base))
     datasets: dict[str, DatasetState] = {}
+    refusals: list[str] = []
     for name in dict.fromkeys(config.experiments[n].dataset for n in names):
-        datasets[name] = load_dataset(name, config, registry, context, base, data_overrides)
+        try:
+            datasets[name] = load_dataset(name, config, registry, context, base, data_overrides, strict=strict)
+        except ConfigError as exc:
+            refusals += exc.lines
+            continue
         state = datasets[name]
         log(f"dataset {name}: " + (f"SKIPPED: {state.error}" if state.error else
                                    f"{len(state.clips)} clips at {state.root}"
-                                   + (" (synthetic)" if state.synthetic else "")))
+                                   + (" (synthetic)" if state.synthetic else "")
+                                   + (f"; {len(state.problems)} file(s) left out" if state.problems else "")))
+        if not strict:
+            log_lines(log, [f"dataset {name}: left out: {p}" for p in state.problems], "file(s) left out")
+            continue
+        if state.error:
+            refusals.append(f"{state.error} (--strict)")
+        if state.problems:
+            shown = state.problems[:STRICT_SHOWN_PROBLEMS]
+            more = len(state.problems) - len(shown)
+            refusals += [f"dataset {name}: {p}" for p in shown]
+            if more:
+                refusals.append(f"dataset {name}: ... and {more} more")
+            refusals.append(f"dataset {name}: {len(state.problems)} file(s) it cannot use (--strict); fix them, "
+                            f"leave them out with the dataset's 'exclude' parameter, or run without --strict")
+    if refusals:
+        raise ConfigError(refusals)
+    missing_classes = classes_without_clips(config, names, datasets)
+    if missing_classes:
+        raise ConfigError(missing_classes)
     hashes = FileHashIndex(cache_dir)
     experiments = {}
+    unreadable: dict[tuple[str, str], str] = {}  # (dataset, clip) -> reason, to log once per clip
     for name in names:
         exp = config.experiments[name]
         dataset = datasets[exp.dataset]
@@ -150,12 +261,18 @@ def build_plan(config: BenchmarkConfig, registry: Registry, base: Path, only: Se
         plan = ExperimentPlan(name, exp, dataset, classes, clips, branches, fusion, error=dataset.error,
                               unconfigured=dataset.root is None)
         # per experiment, never per clip id alone: datasets may share clip ids (the demo uses RAVDESS naming)
-        plan.media_hashes = {c.clip_id: {m: hashes.hash(p) for m, p in sorted(c.media.items())} for c in clips}
+        hash_media(plan, hashes, {registry.info(b.extractor.plugin).cls.modality.value for b in branches})
+        for clip_id, reason in plan.clip_errors.items():
+            unreadable.setdefault((dataset.name, clip_id), reason)
         for branch in branches:
             plan.keys[branch.name] = {c.clip_id: feature_key(branch.extractor.identity, plan.media_hashes[c.clip_id],
                                                              c.clip_id) for c in clips}
         experiments[name] = plan
     hashes.save()
+    if strict and unreadable:
+        raise ConfigError([f"dataset {d}: clip {c}: {r} (--strict)" for (d, c), r in sorted(unreadable.items())])
+    log_lines(log, [f"dataset {d}: clip {c} skipped: {r}" for (d, c), r in sorted(unreadable.items())],
+              "unreadable clip(s)")
     return Plan(config.benchmark.name, context, base / config.benchmark.output / config.benchmark.name,
                 datasets, experiments)
 
@@ -177,6 +294,8 @@ def extraction_tasks(plan: Plan, known_bad: Collection[str] = ()) -> list[Extrac
             setting = stable_hash(branch.extractor.identity)
             spec, clips, keys = todo.setdefault(setting, (branch.extractor, [], []))
             for clip in exp.clips:
+                if clip.clip_id in exp.clip_errors:  # its media cannot be read: never handed to an extractor
+                    continue
                 key = exp.keys[branch.name][clip.clip_id]
                 if key not in seen and not cache.has(spec.plugin, key):
                     clips.append(clip)
@@ -234,7 +353,7 @@ def fold_units(plan: Plan, config: BenchmarkConfig, registry: Registry, skipped:
                            "unconfigured": exp.unconfigured})
             continue
         clip_map = {c.clip_id: c for c in exp.clips}
-        exp_skipped = {}
+        exp_skipped = dict(exp.clip_errors)  # unreadable media, found while planning
         for branch in exp.branches:
             for clip_id, key in exp.keys[branch.name].items():
                 if key in skipped:

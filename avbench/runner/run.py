@@ -268,15 +268,15 @@ class _SignalGuard:
 def run_benchmark(config_path: str | Path, only: Sequence[str] | None = None,
                   data_overrides: dict[str, str] | None = None, workers: int | None = None,
                   registry: Registry | None = None, progress: bool = True, render: bool = True,
-                  log: Callable[[str], None] = lambda m: print(m, file=sys.stderr), strict: bool = False,
-                  retry_failed: bool = False) -> RunSummary:
+                  log: Callable[[str], None] = lambda m: print(m, file=sys.stderr),
+                  *, strict: bool = False, retry_failed: bool = False) -> RunSummary:
     """Plan and run ``config_path``; finished folds with the same fingerprint are not recomputed."""
     registry = registry or get_registry()
     config_path = Path(config_path).resolve()
     config = load_config(config_path, registry, data_overrides)
     base = config_path.parent
     with _SignalGuard():
-        plan = build_plan(config, registry, base, only, data_overrides, log=log)
+        plan = build_plan(config, registry, base, only, data_overrides, log=log, strict=strict)
         with run_folder_lock(plan.output_dir, log):
             summary = _run_plan(plan, config, registry, workers, progress, log, strict, retry_failed)
             if render:
@@ -349,8 +349,8 @@ def _run_plan(plan: Plan, config: Any, registry: Registry, workers: int | None, 
                    if k in extraction.failed}
         for exp in plan.experiments.values()}
     summary.clip_errors = {
-        exp.name: {c: extraction.bad_media[k] for b in exp.branches for c, k in exp.keys.get(b.name, {}).items()
-                   if k in extraction.bad_media}
+        exp.name: {**{c: extraction.bad_media[k] for b in exp.branches for c, k in exp.keys.get(b.name, {}).items()
+                      if k in extraction.bad_media}, **exp.clip_errors}
         for exp in plan.experiments.values()}
     write_json(plan.output_dir / "not-run.json", {"errors": summary.errors})
     write_json(plan.output_dir / "run-summary.json",

@@ -1,4 +1,4 @@
-"""Fixtures for fault tests: the toy plugins and the crash probes installed, small benchmarks, real CLI runs."""
+"""Fault tests: the toy plugins and the crash probes installed, small benchmarks, real CLI runs."""
 
 from __future__ import annotations
 
@@ -8,11 +8,36 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 import pytest
 
 from tests.conftest import FIXTURES
-from tests.core.conftest import add_to_path
+from tests.core.conftest import add_to_path, toy_benchmark, toy_plugins  # noqa: F401  (fixtures used here too)
+
+#: The toy plugin package and this checkout, for a CLI subprocess.
+TOY_PLUGINS = FIXTURES / "toy_plugins"
+
+
+def cli_env(cache: Path, **extra: str) -> dict[str, str]:
+    """The environment of a CLI subprocess: the toy plugins importable, a private cache."""
+    path = os.pathsep.join([str(TOY_PLUGINS), os.environ.get("PYTHONPATH", "")])
+    return {**os.environ, "PYTHONPATH": path, "AVBENCH_CACHE": str(cache), **extra}
+
+
+def error_lines(result: subprocess.CompletedProcess) -> list[str]:
+    """The ``avbench: ...`` lines of a refused run, without the prefix."""
+    return [line.removeprefix("avbench: ") for line in result.stderr.splitlines() if line.startswith("avbench: ")]
+
+
+def write_vector(path: Path, label_index: int, seed: int) -> None:
+    """A toy 8-d vector (what the toy extractor reads) under any file name, e.g. a RAVDESS ``.wav`` name."""
+    rng = np.random.default_rng(seed)
+    vector = (np.eye(8)[label_index] * 3 + rng.normal(0, 0.3, 8)).astype(np.float32)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "wb") as handle:  # a handle: np.save would append .npy to the name
+        np.save(handle, vector)
+
 
 PROBES = Path(__file__).parent / "crash_probes"
 
@@ -80,11 +105,14 @@ def fault_benchmark(tmp_path, probe_plugins):
     return write
 
 
-def run_cli(path: Path, *args: str, env: dict | None = None, timeout: float = 240) -> subprocess.CompletedProcess:
-    """``avbench run`` as a user runs it: a real process, its exit code and output."""
-    full_env = {**os.environ, "AVBENCH_CACHE": str(path.parent / "cache"), **(env or {})}
-    return subprocess.run([sys.executable, "-m", "avbench.cli.main", "run", str(path), "--no-progress", *args],
-                          cwd=path.parent, env=full_env, capture_output=True, text=True, timeout=timeout)
+def run_cli(config: Path, *args: str, env: dict | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
+    """``avbench run CONFIG ARGS`` as a user runs it: a real process, its exit code and output.
+
+    ``env`` is laid over this process's environment, with a private cache beside the config by default.
+    """
+    full_env = {**os.environ, "AVBENCH_CACHE": str(config.parent / "cache"), **(env or {})}
+    return subprocess.run([sys.executable, "-m", "avbench.cli.main", "run", str(config), "--no-progress", *args],
+                          cwd=config.parent, env=full_env, capture_output=True, text=True, timeout=timeout)
 
 
 def stored_predictions(base: Path) -> dict[str, list]:

@@ -20,7 +20,7 @@ from avbench.contract import Clip, Dataset, DatasetError, Params
 
 from .naming.crema_d_names import (ACTORS, LABELS, LEVELS, SENTENCES, CremaDName, CremaDNameError,
                                    parse_crema_d_name)
-from .tree import check_classes, find_media, group_takes, no_clips_error, no_media_error, relative, require_root
+from .tree import check_classes, find_media, group_takes, no_clips_error, nothing_usable_error, relative, require_root
 
 ENV_VAR = "AVBENCH_CREMA_D_ROOT"
 DEMOGRAPHICS = "VideoDemographics.csv"
@@ -139,7 +139,7 @@ class CremaD(Dataset):
         extensions = p.audio_extensions + p.video_extensions
         entries, problems = [], []
         names: dict[str, CremaDName] = {}
-        for path in find_media(root, extensions, p.exclude):
+        for path in find_media(root, extensions, p.exclude, problems):
             try:
                 name = parse_crema_d_name(path.stem)
             except CremaDNameError as exc:
@@ -148,11 +148,10 @@ class CremaD(Dataset):
             names[name.clip_id] = name
             entries.append((name.clip_id, path.suffix.lower().lstrip("."), path))
         takes, duplicates = group_takes(entries, root)
-        if problems or duplicates:
-            raise DatasetError(root, problems + duplicates)
+        self.problems = problems + duplicates
         if not takes:
-            raise no_media_error(root, corpus="CREMA-D", layout=LAYOUT, extensions=extensions,
-                                 env_var=ENV_VAR, data_name="crema-d")
+            raise nothing_usable_error(root, self.problems, corpus="CREMA-D", layout=LAYOUT, extensions=extensions,
+                                       env_var=ENV_VAR, data_name="crema-d")
         demographics_file = find_demographics(root)
         demographics = read_demographics(demographics_file) if demographics_file else {}
 

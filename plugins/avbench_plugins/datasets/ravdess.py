@@ -15,11 +15,11 @@ from typing import ClassVar, Literal, Mapping
 from pydantic import Field, field_validator
 
 from avbench import hookimpl
-from avbench.contract import Clip, Dataset, DatasetError, Params
+from avbench.contract import Clip, Dataset, Params
 
 from .naming.ravdess_names import ACTORS, LABELS
 from .ravdess_tree import AUDIO_EXTENSIONS, LAYOUT, VIDEO_EXTENSIONS, RavdessTake, read_ravdess_tree
-from .tree import check_classes, no_clips_error, no_media_error, require_root
+from .tree import check_classes, no_clips_error, nothing_usable_error, require_root
 
 ENV_VAR = "AVBENCH_RAVDESS_ROOT"
 
@@ -97,11 +97,10 @@ class Ravdess(Dataset):
         p: RavdessParams = self.params  # type: ignore[assignment]
         root = require_root(root, corpus="RAVDESS", layout=LAYOUT, env_var=ENV_VAR, data_name="ravdess")
         takes, problems = read_ravdess_tree(root, exclude=p.exclude)
-        if problems:
-            raise DatasetError(root, problems)
+        self.problems = problems
         if not takes:
-            raise no_media_error(root, corpus="RAVDESS", layout=LAYOUT, env_var=ENV_VAR, data_name="ravdess",
-                                 extensions=AUDIO_EXTENSIONS + VIDEO_EXTENSIONS)
+            raise nothing_usable_error(root, problems, corpus="RAVDESS", layout=LAYOUT, env_var=ENV_VAR,
+                                       data_name="ravdess", extensions=AUDIO_EXTENSIONS + VIDEO_EXTENSIONS)
         clips = []
         for take in takes:
             meta = take.name.meta()

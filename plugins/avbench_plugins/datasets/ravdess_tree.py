@@ -48,10 +48,13 @@ def file_problem(path: Path, name: RavdessName) -> str | None:
 
 def read_ravdess_tree(root: Path, *, exclude: Sequence[str] = (),
                       known_actors: range | None = ACTORS) -> tuple[list[RavdessTake], list[str]]:
-    """Every take under ``root`` (sorted by clip id) and every problem found, one line per file."""
+    """Every usable take under ``root`` (sorted by clip id) and every problem found, one line per file.
+
+    A file with a problem is left out; its take is still listed when its other files are fine.
+    """
     entries = []
-    problems = []
-    for path in find_media(root, AUDIO_EXTENSIONS + VIDEO_EXTENSIONS, exclude):
+    problems: list[str] = []
+    for path in find_media(root, AUDIO_EXTENSIONS + VIDEO_EXTENSIONS, exclude, problems):
         try:
             name = parse_ravdess_name(path.stem, known_actors=known_actors)
         except RavdessNameError as exc:

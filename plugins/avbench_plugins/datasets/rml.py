@@ -23,11 +23,11 @@ from typing import ClassVar, Literal
 from pydantic import Field, field_validator
 
 from avbench import hookimpl
-from avbench.contract import Clip, Dataset, DatasetError, Params
+from avbench.contract import Clip, Dataset, Params
 
 from .naming.rml_names import (EMOTION_CODES, FILE_PATTERN, LABELS, LANGUAGES, SUBJECT_PATTERN, RmlName,
                                RmlPathError, parse_rml_path)
-from .tree import check_classes, find_media, group_takes, no_clips_error, no_media_error, relative, require_root
+from .tree import check_classes, find_media, group_takes, no_clips_error, nothing_usable_error, relative, require_root
 
 ENV_VAR = "AVBENCH_RML_ROOT"
 LAYOUT = "a folder per subject (s1..s8), optionally a folder per language, files <emotion><take>.avi (e.g. s1/an1.avi)"
@@ -125,7 +125,7 @@ class Rml(Dataset):
         extensions = p.video_extensions + p.audio_extensions
         entries, problems = [], []
         names: dict[str, RmlName] = {}
-        for path in find_media(root, extensions, p.exclude):
+        for path in find_media(root, extensions, p.exclude, problems):
             try:
                 name = self.parse(path.relative_to(root))
             except RmlPathError as exc:
@@ -134,11 +134,10 @@ class Rml(Dataset):
             names[name.clip_id] = name
             entries.append((name.clip_id, path.suffix.lower().lstrip("."), path))
         takes, duplicates = group_takes(entries, root)
-        if problems or duplicates:
-            raise DatasetError(root, problems + duplicates)
+        self.problems = problems + duplicates
         if not takes:
-            raise no_media_error(root, corpus="RML", layout=LAYOUT, extensions=extensions,
-                                 env_var=ENV_VAR, data_name="rml")
+            raise nothing_usable_error(root, self.problems, corpus="RML", layout=LAYOUT, extensions=extensions,
+                                       env_var=ENV_VAR, data_name="rml")
         clips = []
         for clip_id, files in takes.items():
             name = names[clip_id]

@@ -1,14 +1,17 @@
 """Finding a corpus's media files and joining them into takes: the part every reader shares.
 
-Readers collect *all* problems of a tree before raising one
-:class:`~avbench.contract.DatasetError`, so a user fixes a broken copy in one pass
-instead of one file per run.
+Readers collect *all* problems of a tree, one line per file (a bad name, a symlink loop,
+an unreadable folder, two copies of a take), leave those files out and list the rest:
+one bad file never hides a corpus. The problems go to the dataset's ``problems`` for the
+runner to report (``avbench run --strict`` refuses them). Only a root that is missing or
+holds no usable clip raises :class:`~avbench.contract.DatasetError`.
 """
 
 from __future__ import annotations
 
 import fnmatch
 import os
+import stat
 from collections import defaultdict
 from pathlib import Path
 from typing import Iterable, Sequence
@@ -32,31 +35,61 @@ def require_root(root: Path, *, corpus: str, layout: str, env_var: str, data_nam
     return root
 
 
-def find_media(root: Path, extensions: Iterable[str], exclude: Sequence[str] = ()) -> list[Path]:
+def find_media(root: Path, extensions: Iterable[str], exclude: Sequence[str] = (),
+               problems: list[str] | None = None) -> list[Path]:
     """Files under ``root`` (recursively, following folder links, sorted) with one of ``extensions``.
 
     Hidden files and folders (``.``-prefixed, such as macOS ``._`` forks), ``__MACOSX``
     folders and paths matching an ``exclude`` glob (against the path relative to
-    ``root`` or the file name) are skipped.
+    ``root`` or the file name) are skipped. What cannot be used is left out and, when
+    ``problems`` is given, named there: an unreadable folder, a folder link back up the
+    tree, a media name on a folder, a link that leads nowhere or loops, a FIFO or device.
     """
     wanted = {e.lower().lstrip(".") for e in extensions}
     found = []
     seen: set[str] = set()
-    for folder, subfolders, files in os.walk(root, followlinks=True):
+    trouble: list[str] = []
+    report = trouble.append
+
+    def unlistable(exc: OSError) -> None:
+        report(f"{relative(Path(exc.filename or root), root)}: cannot list this folder: "
+               f"{exc.strerror or exc}")
+
+    def has_wanted_suffix(name: str) -> bool:
+        return Path(name).suffix.lower().lstrip(".") in wanted
+
+    def excluded(path: Path) -> bool:
+        rel = path.relative_to(root).as_posix()
+        return any(fnmatch.fnmatch(rel, pat) or fnmatch.fnmatch(path.name, pat) for pat in exclude)
+
+    for folder, subfolders, files in os.walk(root, followlinks=True, onerror=unlistable):
         real = os.path.realpath(folder)
-        if real in seen:  # a link back up the tree
+        if real in seen:  # a link back up the tree (or a second link to one folder)
+            report(f"{relative(Path(folder), root)}: a folder link to {real}, which is already searched; "
+                   "not followed")
             subfolders.clear()
             continue
         seen.add(real)
         subfolders[:] = [d for d in subfolders if not d.startswith(".") and d not in SKIPPED_FOLDERS]
+        for name in subfolders:
+            path = Path(folder) / name
+            if has_wanted_suffix(name) and not excluded(path):
+                report(f"{relative(path, root)}: a folder named like a media file; not a clip")
         for file_name in files:
             path = Path(folder) / file_name
-            if file_name.startswith(".") or path.suffix.lower().lstrip(".") not in wanted:
+            if file_name.startswith(".") or not has_wanted_suffix(file_name) or excluded(path):
                 continue
-            rel = path.relative_to(root).as_posix()
-            if any(fnmatch.fnmatch(rel, pat) or fnmatch.fnmatch(file_name, pat) for pat in exclude):
+            try:
+                mode = os.stat(path).st_mode
+            except OSError as exc:  # a dangling link, a symlink loop
+                report(f"{relative(path, root)}: cannot read: {exc.strerror or exc}")
+                continue
+            if not stat.S_ISREG(mode):
+                report(f"{relative(path, root)}: not a regular file (a FIFO, socket or device)")
                 continue
             found.append(path)
+    if problems is not None:
+        problems.extend(sorted(trouble))
     return sorted(found)
 
 
@@ -67,6 +100,15 @@ def no_media_error(root: Path, *, corpus: str, layout: str, extensions: Iterable
                                f"{missing_root_hint(env_var, data_name)}"])
 
 
+def nothing_usable_error(root: Path, problems: list[str], *, corpus: str, layout: str, extensions: Iterable[str],
+                         env_var: str, data_name: str) -> DatasetError:
+    """No take at all: the problems say why when there were any, else that no media file was found."""
+    if problems:
+        return DatasetError(root, [*problems, f"no usable {corpus} take left; expected {layout}"])
+    return no_media_error(root, corpus=corpus, layout=layout, extensions=extensions, env_var=env_var,
+                          data_name=data_name)
+
+
 def no_clips_error(root: Path, found: int, filters: dict[str, object]) -> DatasetError:
     shown = ", ".join(f"{k}={v!r}" for k, v in filters.items())
     return DatasetError(root, [f"{found} take(s) found but none passes the filters ({shown})"])
@@ -75,7 +117,8 @@ def no_clips_error(root: Path, found: int, filters: dict[str, object]) -> Datase
 def group_takes(files: Iterable[tuple[str, str, Path]], root: Path) -> tuple[dict[str, dict[str, Path]], list[str]]:
     """Join ``(clip_id, role, path)`` entries into ``{clip_id: {role: path}}``.
 
-    A role filled by two files (two copies of one take) is a problem naming both.
+    A role filled by two files (two copies of one take) is a problem naming both, and the
+    take is left out: which copy is the right one is not ours to guess.
     """
     grouped: dict[str, dict[str, list[Path]]] = defaultdict(lambda: defaultdict(list))
     for clip_id, role, path in files:
@@ -83,13 +126,13 @@ def group_takes(files: Iterable[tuple[str, str, Path]], root: Path) -> tuple[dic
     takes: dict[str, dict[str, Path]] = {}
     problems = []
     for clip_id in sorted(grouped):
-        takes[clip_id] = {}
-        for role, paths in sorted(grouped[clip_id].items()):
-            if len(paths) > 1:
-                names = ", ".join(p.relative_to(root).as_posix() for p in sorted(paths))
-                problems.append(f"take {clip_id} has {len(paths)} {role} files: {names} "
-                                f"(keep one, or leave the others out with the 'exclude' parameter)")
-            takes[clip_id][role] = sorted(paths)[0]
+        copies = {role: paths for role, paths in sorted(grouped[clip_id].items()) if len(paths) > 1}
+        for role, paths in copies.items():
+            names = ", ".join(p.relative_to(root).as_posix() for p in sorted(paths))
+            problems.append(f"take {clip_id} has {len(paths)} {role} files: {names}; take left out "
+                            f"(keep one, or leave the others out with the 'exclude' parameter)")
+        if not copies:
+            takes[clip_id] = {role: paths[0] for role, paths in sorted(grouped[clip_id].items())}
     return takes, problems
 
 

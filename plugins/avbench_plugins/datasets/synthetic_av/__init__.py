@@ -90,16 +90,14 @@ class SyntheticAV(Dataset):
             raise DatasetError(root, ["no synthetic-av set with these parameters here; call prepare(root) first "
                                       "(the runner does so for embedded datasets)"])
         takes, problems = read_ravdess_tree(root, known_actors=None)
-        if problems:
-            raise DatasetError(root, problems)
-        incomplete = [f"take {t.clip_id} lacks its {m} file" for t in takes
-                      for m in ("audio-only", "audio-video") if m not in t.files]
-        if incomplete:
-            raise DatasetError(root, incomplete + ["delete the folder to have prepare() generate it afresh"])
+        incomplete = {t.clip_id: m for t in takes for m in ("audio-only", "audio-video") if m not in t.files}
+        problems += [f"take {clip_id} lacks its {m} file; take left out (delete the folder to have prepare() "
+                     f"generate it afresh)" for clip_id, m in incomplete.items()]
+        self.problems = problems
         classes = self.params.classes  # type: ignore[attr-defined]
         clips = []
         for take in takes:
-            if classes and take.name.label not in classes:
+            if take.clip_id in incomplete or (classes and take.name.label not in classes):
                 continue
             media = {"audio": str(take.files["audio-only"]), "video": str(take.files["audio-video"])}
             clips.append(Clip(take.clip_id, take.name.subject, take.name.label, media,

@@ -50,21 +50,7 @@ def render_leaderboard(config: BenchmarkConfig, base: Path, registry: Registry |
     board = base / config.benchmark.leaderboards / name
     metrics = config.benchmark.metrics
     setups = current_setups(config, registry, base)
-    records, bad_files = read_fold_records(output_dir)
-    by_key: dict[tuple[str, str], list[dict[str, Any]]] = {}
-    for record in records:
-        by_key.setdefault((record["experiment"], record["protocol"]), []).append(record)
-    rows: list[dict[str, Any]] = []
-    predictions: dict[tuple[str, str], RowPredictions] = {}
-    for (experiment, protocol), group in sorted(by_key.items()):
-        if experiment not in config.experiments or protocol not in config.experiments[experiment].protocols:
-            continue
-        current = setups.get((experiment, protocol))
-        row, rows_predictions = experiment_row(select_records(group, current), metrics, bad_files, current)
-        row.update(experiment_metadata(config, experiment, protocol, row))
-        rows.append(row)
-        if rows_predictions is not None:
-            predictions[(experiment, protocol)] = rows_predictions
+    rows, predictions, bad_files = stored_rows(config, output_dir, setups)
     present = {(r["experiment"], r["protocol"]) for r in rows}
     for r in _previous_rows(board / "results.parquet"):
         key = (r["experiment"], r["protocol"])
@@ -110,6 +96,30 @@ def render_leaderboard(config: BenchmarkConfig, base: Path, registry: Registry |
     markdown = board / "README.md"
     write_bytes(markdown, render_markdown(rows, meta, metrics).encode())
     return markdown
+
+
+def stored_rows(config: BenchmarkConfig, output_dir: Path, setups: dict[tuple[str, str], CurrentSetup],
+                wanted: set[tuple[str, str]] | None = None
+                ) -> tuple[list[dict[str, Any]], dict[tuple[str, str], RowPredictions], dict[str, str]]:
+    """Rows of the config's experiment x protocols with stored folds, their predictions, and unreadable files."""
+    records, bad_files = read_fold_records(output_dir)
+    by_key: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for record in records:
+        by_key.setdefault((record["experiment"], record["protocol"]), []).append(record)
+    rows: list[dict[str, Any]] = []
+    predictions: dict[tuple[str, str], RowPredictions] = {}
+    for (experiment, protocol), group in sorted(by_key.items()):
+        if experiment not in config.experiments or protocol not in config.experiments[experiment].protocols \
+                or (wanted is not None and (experiment, protocol) not in wanted):
+            continue
+        current = setups.get((experiment, protocol))
+        row, rows_predictions = experiment_row(select_records(group, current), config.benchmark.metrics,
+                                               bad_files, current)
+        row.update(experiment_metadata(config, experiment, protocol, row))
+        rows.append(row)
+        if rows_predictions is not None:
+            predictions[(experiment, protocol)] = rows_predictions
+    return rows, predictions, bad_files
 
 
 def group_order(row: dict[str, Any]) -> tuple:

@@ -27,14 +27,17 @@ class CurrentSetup:
     unknown_because: str = ""
 
 
-def current_setups(config: BenchmarkConfig, registry: Registry, base: Path) -> dict[tuple[str, str], CurrentSetup]:
-    """Per (experiment, protocol) of the config: its identity's hash, computed without any data."""
+def current_setups(config: BenchmarkConfig, registry: Registry, base: Path,
+                   only: set[tuple[str, str]] | None = None) -> dict[tuple[str, str], CurrentSetup]:
+    """Per (experiment, protocol) of the config (or of ``only``): its identity's hash, computed without any data."""
     from avbench.runner.plan import config_context, config_identity
 
     context = config_context(config, base)
     out = {}
     for name, exp in config.experiments.items():
         for protocol in exp.protocols:
+            if only is not None and (name, protocol) not in only:
+                continue
             try:
                 identity = config_identity(config, name, protocol, registry, context)
             except Exception as exc:  # a plugin that cannot be set up here: freshness unknown, said so

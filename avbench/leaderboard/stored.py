@@ -52,11 +52,17 @@ def _read_one(path: Path) -> dict[str, Any]:
     return record
 
 
+def predictions_path(record: dict[str, Any]) -> Path:
+    """Where a stored fold's predictions are: beside its record."""
+    path = Path(record["_path"])
+    return path.with_name(record.get("predictions") or path.with_suffix(".parquet").name)
+
+
 def read_fold_predictions(record: dict[str, Any]) -> pl.DataFrame:
     """The predictions of a stored ``ok`` fold, verified against their record; raises CorruptResultError."""
     path = Path(record["_path"])
+    parquet = predictions_path(record)
     if record.get("_unverified") or "predictions_sha256" not in record:
-        parquet = path.with_name(record.get("predictions") or path.with_suffix(".parquet").name)
         try:
             frame = pl.read_parquet(parquet)
         except FileNotFoundError:
@@ -64,7 +70,6 @@ def read_fold_predictions(record: dict[str, Any]) -> pl.DataFrame:
         except Exception as exc:  # polars raises several types for a damaged file
             raise CorruptResultError(f"{parquet}: predictions do not read back ({type(exc).__name__})") from None
     else:
-        parquet = path.with_name(record.get("predictions") or path.with_suffix(".parquet").name)
         frame = read_predictions(path, record)
     missing = [c for c in PREDICTION_COLUMNS if c not in frame.columns]
     if missing:

@@ -19,7 +19,7 @@ from avbench.metrics.classification import METRICS, confusion, per_class_recall
 from avbench.storage.fold_store import CorruptResultError
 
 from .freshness import CurrentSetup, Selection
-from .stored import read_fold_predictions
+from .stored import predictions_path, read_fold_predictions
 
 
 @dataclass
@@ -63,7 +63,7 @@ def experiment_row(selection: Selection, metrics: list[str], bad_files: dict[str
         try:
             frames[(r["seed"], r["fold"])] = read_fold_predictions(r)
         except CorruptResultError as exc:
-            bad_files[r["_path"]] = str(exc)
+            bad_files[str(predictions_path(r))] = str(exc)
             continue
         ok.append(r)
     missing = [(s, f) for s in selection.expected_seeds or [] for f in selection.expected_folds or []

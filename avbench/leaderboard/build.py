@@ -56,7 +56,7 @@ def render_leaderboard(config: BenchmarkConfig, base: Path, registry: Registry |
         key = (r["experiment"], r["protocol"])
         if key not in present and r["experiment"] in config.experiments \
                 and r["protocol"] in config.experiments[r["experiment"]].protocols:
-            rows.append(kept_row(r, config, setups.get(key)))
+            rows.append(kept_row(r, config, setups.get(key), registry))
             present.add(key)
     rows.extend(not_run_rows(config, output_dir, present, registry))
     annotate_groups(rows, predictions, metrics, resamples, bootstrap_seed)
@@ -141,10 +141,16 @@ def experiment_metadata(config: BenchmarkConfig, experiment: str, protocol: str,
             **reported_fields(config, experiment, protocol)}
 
 
-def kept_row(row: dict[str, Any], config: BenchmarkConfig, current: CurrentSetup | None) -> dict[str, Any]:
+def kept_row(row: dict[str, Any], config: BenchmarkConfig, current: CurrentSetup | None,
+             registry: Registry | None = None) -> dict[str, Any]:
     """A row of the previous table whose results are not stored here, checked against the current config."""
     row = dict(row, kept_from_previous=True)
-    fingerprint = row.get("config_fingerprint")
+    if not row.get("classes"):  # a not-run row of an older render: its table is that of its declared classes
+        row["classes"] = _declared_classes(config, row["experiment"], registry)
+        row["n_classes"] = len(row["classes"])
+    fingerprint = row.get("config_fingerprint") or _setup_fingerprint(row.get("setup"))
+    if row.get("status") == "ok" and row.get("folds_expected") is None:
+        row["status"] = "partial"  # a row rendered before planned folds were recorded cannot claim them all
     if row.get("status") == "not run":
         row["stale"] = False
     elif current is not None and current.fingerprint is not None and fingerprint != current.fingerprint:
@@ -162,11 +168,28 @@ def kept_row(row: dict[str, Any], config: BenchmarkConfig, current: CurrentSetup
     return row
 
 
+def _declared_classes(config: BenchmarkConfig, experiment: str, registry: Registry | None) -> list[str]:
+    from avbench.runner.plan import declared_classes
+
+    try:
+        return declared_classes(config, experiment, registry or get_registry())
+    except Exception:  # the dataset plugin is not installed here
+        return list(config.experiments[experiment].classes or [])
+
+
+def _setup_fingerprint(setup: str | None) -> str | None:
+    """The config fingerprint of a row rendered before rows stored theirs: the hash of its stored setup."""
+    from avbench.cache.feature_cache import stable_hash
+
+    try:
+        return stable_hash(json.loads(setup)) if setup else None
+    except ValueError:
+        return None
+
+
 def not_run_rows(config: BenchmarkConfig, output_dir: Path, present: set[tuple[str, str]],
                  registry: Registry | None) -> list[dict[str, Any]]:
     """Rows saying why an experiment has no result at all (no data here, a missing model file...)."""
-    from avbench.runner.plan import declared_classes
-
     rows = []
     for error in _read_json(output_dir / "not-run.json").get("errors", []):
         exp = config.experiments.get(error["experiment"])
@@ -177,10 +200,7 @@ def not_run_rows(config: BenchmarkConfig, output_dir: Path, present: set[tuple[s
                 continue
             dataset_plugin = config.datasets[exp.dataset].plugin
             info = registry.plugins.get(dataset_plugin) if registry is not None else None
-            try:
-                classes = declared_classes(config, error["experiment"], registry) if registry else list(exp.classes or [])
-            except Exception:  # the dataset plugin is not installed here
-                classes = list(exp.classes or [])
+            classes = _declared_classes(config, error["experiment"], registry)
             row = {"experiment": error["experiment"], "protocol": protocol, "dataset": exp.dataset,
                    "synthetic": bool(info and info.cls.synthetic), "classes": classes, "n_classes": len(classes),
                    "folds": 0, "status": "not run", "stale": False, "error": error["error"][:500]}

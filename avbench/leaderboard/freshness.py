@@ -84,9 +84,12 @@ def select_records(records: list[dict[str, Any]], current: CurrentSetup | None) 
         chosen = max(setups.values(), key=_newest)
         stale = current is not None and current.fingerprint is not None
         reason = stale_reason(chosen, current) if stale else ""
+    data_of = {r.get("experiment_fingerprint"): r["data_fingerprint"] for r in chosen if r.get("data_fingerprint")}
     by_data: dict[str, list[dict[str, Any]]] = {}
     for r in chosen:
-        by_data.setdefault(r.get("data_fingerprint") or r.get("experiment_fingerprint") or "", []).append(r)
+        data = r.get("data_fingerprint") or data_of.get(r.get("experiment_fingerprint")) \
+            or r.get("experiment_fingerprint") or ""
+        by_data.setdefault(data, []).append(r)
     chosen = max(by_data.values(), key=_newest)
     newest: dict[tuple[int, str], dict[str, Any]] = {}
     for r in chosen:

@@ -50,13 +50,18 @@ def annotate_groups(rows: list[dict[str, Any]], predictions: dict[tuple[str, str
         groups.setdefault(group_key(row), []).append(row)
     for key, group in groups.items():
         fresh = [r for r in group if (r["experiment"], r["protocol"]) in predictions]
-        if not fresh:
-            continue  # rows kept from an earlier render keep the marks computed with their predictions
-        for row in group:
-            if row not in fresh:
-                row.update({c: None for c in COMPARISON_COLUMNS})
-                row["is_best"] = False
-        _annotate_group(key, fresh, predictions, wanted, resamples, seed, confidence)
+        fresh_ids = {id(r) for r in fresh}
+        kept_marks_hold = not fresh and any(r.get("is_best") and ranks(r) for r in group)
+        for row in group:  # marks are only kept from an earlier render when its best row still stands
+            if id(row) not in fresh_ids and not (kept_marks_hold and ranks(row)):
+                _clear_marks(row)
+        if fresh:
+            _annotate_group(key, fresh, predictions, wanted, resamples, seed, confidence)
+
+
+def _clear_marks(row: dict[str, Any]) -> None:
+    row.update({c: None for c in COMPARISON_COLUMNS})
+    row["is_best"] = False
 
 
 def _annotate_group(key: tuple, rows: list[dict[str, Any]], predictions: dict[tuple[str, str], RowPredictions],
@@ -79,8 +84,7 @@ def _annotate_group(key: tuple, rows: list[dict[str, Any]], predictions: dict[tu
                 low = high = None
             row[f"{m}_ci_low"], row[f"{m}_ci_high"] = low, high
         row["bootstrap_subjects"] = len(subjects)
-        row.update({c: None for c in COMPARISON_COLUMNS})
-        row["is_best"] = False
+        _clear_marks(row)
     eligible = [r for r in rows if ranks(r) and confusions[r["experiment"]]]
     if not eligible:
         return

@@ -117,3 +117,19 @@ def test_a_reported_number_stands_only_on_the_row_of_its_protocol_with_its_cavea
     loso_table, holdout_table = tables["loso"], tables["holdout"]
     assert "50.0 (nobody 2020) ⚠ a made-up caveat" in loso_table
     assert "| 50.0" not in holdout_table and "reported accuracy 50.0 under protocol loso" in holdout_table
+
+
+def test_a_row_kept_from_the_previous_table_goes_stale_when_its_setup_changes(toy_project):
+    path = toy_project(scale=1.0)
+    run_benchmark(path, progress=False)
+    import shutil
+
+    shutil.rmtree(path.parent / "runs")  # results gone: the rows survive only in the previous table
+    toy_project(scale=3.0)
+    assert main(["leaderboard", str(path)]) == 0
+    rows = board_rows(path)
+    row = rows[("centroid", "loso")]
+    assert row["kept_from_previous"] and row["stale"] and "scale: 1.0 -> 3.0" in row["stale_reason"]
+    assert not row["is_best"] and row["tied_with_best"] is None
+    assert not rows[("centroid-noisy", "loso")]["stale"]  # unchanged: kept as it was, marks included
+    assert rows[("centroid-noisy", "loso")]["status"] == "ok"

@@ -85,7 +85,8 @@ def notes(row: dict[str, Any]) -> str:
                    + "; not ranked")
         if row.get("missing_folds"):
             missing = list(row["missing_folds"])
-            out.append("missing " + ", ".join(missing[:6]) + (f" and {len(missing) - 6} more" if len(missing) > 6 else ""))
+            more = f" and {len(missing) - 6} more" if len(missing) > 6 else ""
+            out.append("missing " + ", ".join(missing[:6]) + more)
     if status not in ("ok", "partial", "stale") or (status == "partial" and row.get("error")):
         out.append(f"{status}: {row.get('error')}" if status != "partial" else f"failed: {row.get('error')}")
     if row.get("test_clips") and row.get("predicted_classes", 0) <= 1:
@@ -138,7 +139,8 @@ def render_markdown(rows: list[dict[str, Any]], meta: dict[str, Any], metrics: l
         groups.setdefault(group_key(r), []).append(r)
     headers = ["experiment", "classes", "folds", "seeds",
                *[f"{METRIC_LABELS.get(m, m)} [95% CI]" for m in metrics],
-               f"SD over folds ({METRIC_LABELS.get(RANKING_METRIC)})", f"SD over seeds ({METRIC_LABELS.get(RANKING_METRIC)})",
+               f"SD over folds ({METRIC_LABELS.get(RANKING_METRIC)})",
+               f"SD over seeds ({METRIC_LABELS.get(RANKING_METRIC)})",
                "vs best", "reported", "latency p50/p95 ms", "computed with", "notes"]
     for (dataset, synthetic, classes, protocol), group in groups.items():
         kind = "SYNTHETIC demo data: not comparable with any published number" if synthetic else "real data"

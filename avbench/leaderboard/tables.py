@@ -53,7 +53,7 @@ def experiment_row(selection: Selection, metrics: list[str], bad_files: dict[str
                    current: CurrentSetup | None = None) -> tuple[dict[str, Any], RowPredictions | None]:
     """The row of one experiment x protocol and its predictions (none when no fold has predictions)."""
     records = selection.records
-    first = max(records, key=lambda r: r.get("finished", ""))
+    first = max(records, key=lambda r: (bool(r.get("setup")), r.get("finished", "")))  # a crash record says little
     classes = list(first.get("classes", []))
     ok, failed = [], [r for r in records if r.get("status") != "ok"]
     frames: dict[tuple[int, str], pl.DataFrame] = {}

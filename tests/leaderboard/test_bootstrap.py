@@ -1,4 +1,4 @@
-"""The speaker bootstrap: intervals that cover, shrink with speakers, and paired tests that find real differences only."""
+"""The speaker bootstrap: intervals that cover and shrink with speakers; paired tests that find real differences only."""
 
 from __future__ import annotations
 

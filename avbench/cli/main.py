@@ -117,6 +117,12 @@ def build_parser() -> argparse.ArgumentParser:
     except ImportError:
         pass
     try:
+        from .compare_command import add_compare_parser
+
+        add_compare_parser(sub)
+    except ImportError:
+        pass
+    try:
         from .new_plugin_command import add_new_plugin_parser
 
         add_new_plugin_parser(sub)

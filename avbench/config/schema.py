@@ -97,12 +97,19 @@ class BranchConfig(Strict):
 
 
 class ReportedResult(Strict):
-    """What a seed text reported, kept beside what avbench measures."""
+    """What a seed text reported, kept beside what avbench measures.
+
+    ``protocol`` names the experiment's protocol that evaluates as the text did (same corpus, class set
+    and speaker split); the number is shown on that row only. Leave it empty when none does (the text
+    shared speakers between train and test, pooled corpora or used other classes): the number then goes
+    to a note under the table. ``note`` is the caveat, always shown next to the number.
+    """
 
     source: str = ""
-    accuracy: float | None = None
-    macro_f1: float | None = None
-    uar: float | None = None
+    accuracy: float | None = Field(default=None, ge=0, le=1)
+    macro_f1: float | None = Field(default=None, ge=0, le=1)
+    uar: float | None = Field(default=None, ge=0, le=1)
+    protocol: str = ""
     note: str = ""
 
 

@@ -1,8 +1,10 @@
 """Write ``leaderboards/<benchmark>/``: results as parquet and CSV, a Markdown table, figures, provenance.
 
-Rendering reads stored fold results only; it never recomputes a prediction.
-Rows of experiments that have no stored results this time (their data was not
-configured here, say) are kept from the previous table, each with its own provenance.
+Rendering reads stored fold results only; it never recomputes a prediction. A row shows only the
+folds of the current config (:mod:`.freshness`); a row of folds computed under another setup is
+stale, one missing folds or seeds is partial. Rows of experiments that have no stored results this
+time (their data was not configured here, say) are kept from the previous table, checked against
+the current config the same way. Nothing written contains an absolute path of this machine.
 """
 
 from __future__ import annotations
@@ -13,54 +15,63 @@ from pathlib import Path
 from typing import Any, Sequence
 
 import polars as pl
-from tabulate import tabulate
 
 from avbench import __version__
 from avbench.config.schema import BenchmarkConfig
-from avbench.registry import Registry
+from avbench.metrics.bootstrap import DEFAULT_CONFIDENCE, DEFAULT_RESAMPLES
+from avbench.registry import Registry, get_registry
 from avbench.storage.atomic import atomic_path, write_bytes, write_json
 
 from .figures import confusion_figure
+from .freshness import CurrentSetup, current_setups, select_records, setup_changes
+from .markdown import notes, render_markdown  # noqa: F401  (notes: part of this module's API)
+from .paths import PathScrubber
 from .provenance import git_commit, library_versions, machine, now
-from .tables import experiment_row, load_records, newest_per_experiment
+from .reported import reported_fields
+from .stored import read_fold_records
+from .tables import RowPredictions, experiment_row
+from .uncertainty import RANKING_METRIC, TIE_LEVEL, annotate_groups, group_key, sort_key
 
-LIST_COLUMNS = ["seeds", "classes", "device", "skipped_test_clips", "substitutions"]
+LIST_COLUMNS = ["seeds", "seeds_expected", "classes", "device", "skipped_test_clips", "substitutions",
+                "missing_folds"]
+FLOAT_SUFFIXES = ("_mean", "_std", "_sd", "_pooled", "_ms", "_ci_low", "_ci_high", "_difference", "_p")
 
 
 def render_leaderboard(config: BenchmarkConfig, base: Path, registry: Registry | None = None,
-                       only: Sequence[str] | None = None) -> Path:
-    """Build the leaderboard folder from stored results; returns the Markdown file's path."""
+                       only: Sequence[str] | None = None, resamples: int = DEFAULT_RESAMPLES,
+                       bootstrap_seed: int = 0) -> Path:
+    """Build the leaderboard folder from stored results; returns the Markdown file's path.
+
+    ``resamples`` and ``bootstrap_seed`` set the speaker bootstrap (recorded in ``metadata.json``).
+    """
+    registry = registry or get_registry()
     name = config.benchmark.name
     output_dir = base / config.benchmark.output / name
     board = base / config.benchmark.leaderboards / name
     metrics = config.benchmark.metrics
-    commit = git_commit(base)
-    groups = newest_per_experiment(load_records(output_dir))
-    rows = []
-    for (experiment, protocol), records in sorted(groups.items()):
-        if experiment not in config.experiments or protocol not in config.experiments[experiment].protocols:
-            continue
-        row = experiment_row(records, metrics)
-        row.update(experiment_metadata(config, experiment))
-        row["git_commit"] = commit
-        rows.append(row)
-        if row.get("confusion"):
-            figure = board / "figures" / f"{experiment}__{protocol}.png"
-            confusion_figure(json.loads(row["confusion"]), row["classes"], figure,
-                             title=f"{experiment} / {protocol}" + (" (synthetic data)" if row["synthetic"] else ""))
-            row["figure"] = str(figure.relative_to(board))
-    new = {(r["experiment"], r["protocol"]) for r in rows}
-    previous = _previous_rows(board / "results.parquet")
-    for r in previous:
+    setups = current_setups(config, registry, base)
+    rows, predictions, bad_files = stored_rows(config, output_dir, setups)
+    present = {(r["experiment"], r["protocol"]) for r in rows}
+    for r in _previous_rows(board / "results.parquet"):
         key = (r["experiment"], r["protocol"])
-        if key not in new and r["experiment"] in config.experiments \
+        if key not in present and r["experiment"] in config.experiments \
                 and r["protocol"] in config.experiments[r["experiment"]].protocols:
-            r.update(experiment_metadata(config, r["experiment"]))
-            rows.append(r)
-            new.add(key)
-    rows.extend(not_run_rows(config, output_dir, new, registry, commit))
-    rows.sort(key=lambda r: (bool(r.get("synthetic")), r.get("dataset") or "", r["protocol"],
-                             -(r.get("accuracy_mean") or -1)))
+            rows.append(kept_row(r, config, setups.get(key), registry))
+            present.add(key)
+    rows.extend(not_run_rows(config, output_dir, present, registry))
+    annotate_groups(rows, predictions, metrics, resamples, bootstrap_seed)
+    for row in rows:
+        if (row["experiment"], row["protocol"]) in predictions and row.get("confusion") and not row["stale"]:
+            figure = board / "figures" / f"{row['experiment']}__{row['protocol']}.png"
+            seeds = len(row.get("seeds") or [])
+            confusion_figure(json.loads(row["confusion"]), row["classes"], figure,
+                             title=f"{row['experiment']} / {row['protocol']}"
+                                   + (f" (mean over {seeds} seeds)" if seeds > 1 else "")
+                                   + (" (synthetic data)" if row["synthetic"] else ""))
+            row["figure"] = str(figure.relative_to(board))
+    rows.sort(key=lambda r: (group_order(r), sort_key(r)))
+    scrub = PathScrubber(base)
+    rows = [scrub(r) for r in rows]
     frame = _frame(rows)
     board.mkdir(parents=True, exist_ok=True)
     with atomic_path(board / "results.parquet") as tmp:
@@ -69,17 +80,115 @@ def render_leaderboard(config: BenchmarkConfig, base: Path, registry: Registry |
         _flat(frame).write_csv(tmp)
     extraction = {k: v for k, v in _read_json(output_dir / "extraction-stats.json").items()
                   if v.get("clips") and (not k.startswith("(") or k.startswith("(last extracting run"))}
-    meta = {"benchmark": name, "description": config.benchmark.description, "avbench_version": __version__,
-            "git_commit": commit, "rendered": now(), "machine": machine(), "libraries": library_versions(),
-            "seeds": config.benchmark.seeds, "metrics": metrics, "extraction_throughput": extraction}
+    meta = scrub({
+        "benchmark": name, "description": config.benchmark.description, "avbench_version": __version__,
+        "rendered": now(), "rendered_at_commit": git_commit(base), "rendering_machine": machine(),
+        "rendering_libraries": library_versions(), "seeds": config.benchmark.seeds, "metrics": metrics,
+        "extraction_throughput": extraction,
+        "bootstrap": {"unit": "test subject", "resamples": resamples, "seed": bootstrap_seed,
+                      "confidence": DEFAULT_CONFIDENCE, "interval": "percentile",
+                      "ranking_metric": RANKING_METRIC, "tied_when_p_at_least": TIE_LEVEL},
+        "bad_files": [{"file": str(path), "error": error} for path, error in sorted(bad_files.items())],
+        "stale_rows": [f"{r['experiment']} / {r['protocol']}" for r in rows if r.get("stale")],
+        "partial_rows": [f"{r['experiment']} / {r['protocol']}" for r in rows if r.get("status") == "partial"],
+    })
     write_json(board / "metadata.json", meta)
     markdown = board / "README.md"
     write_bytes(markdown, render_markdown(rows, meta, metrics).encode())
     return markdown
 
 
+def stored_rows(config: BenchmarkConfig, output_dir: Path, setups: dict[tuple[str, str], CurrentSetup],
+                wanted: set[tuple[str, str]] | None = None
+                ) -> tuple[list[dict[str, Any]], dict[tuple[str, str], RowPredictions], dict[str, str]]:
+    """Rows of the config's experiment x protocols with stored folds, their predictions, and unreadable files."""
+    records, bad_files = read_fold_records(output_dir)
+    by_key: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for record in records:
+        by_key.setdefault((record["experiment"], record["protocol"]), []).append(record)
+    rows: list[dict[str, Any]] = []
+    predictions: dict[tuple[str, str], RowPredictions] = {}
+    for (experiment, protocol), group in sorted(by_key.items()):
+        if experiment not in config.experiments or protocol not in config.experiments[experiment].protocols \
+                or (wanted is not None and (experiment, protocol) not in wanted):
+            continue
+        current = setups.get((experiment, protocol))
+        row, rows_predictions = experiment_row(select_records(group, current), config.benchmark.metrics,
+                                               bad_files, current)
+        row.update(experiment_metadata(config, experiment, protocol, row))
+        rows.append(row)
+        if rows_predictions is not None:
+            predictions[(experiment, protocol)] = rows_predictions
+    return rows, predictions, bad_files
+
+
+def group_order(row: dict[str, Any]) -> tuple:
+    """Tables in a stable order: real data first, then by dataset, class count, class set, protocol."""
+    dataset, synthetic, classes, protocol = group_key(row)
+    return (synthetic, dataset, len(classes), classes, protocol)
+
+
+def experiment_metadata(config: BenchmarkConfig, experiment: str, protocol: str,
+                        row: dict[str, Any]) -> dict[str, Any]:
+    """Description, substitutions and reported numbers; a stale row keeps the description it was computed with."""
+    exp = config.experiments[experiment]
+    if row.get("stale"):
+        description = row.get("computed_description") or row.get("description") \
+            or "(description at compute time not recorded)"
+    else:
+        description = exp.description
+    return {"description": description, "substitutions": list(exp.substitutions),
+            **reported_fields(config, experiment, protocol)}
+
+
+def kept_row(row: dict[str, Any], config: BenchmarkConfig, current: CurrentSetup | None,
+             registry: Registry | None = None) -> dict[str, Any]:
+    """A row of the previous table whose results are not stored here, checked against the current config."""
+    row = dict(row, kept_from_previous=True)
+    if not row.get("classes"):  # a not-run row of an older render: its table is that of its declared classes
+        row["classes"] = _declared_classes(config, row["experiment"], registry)
+        row["n_classes"] = len(row["classes"])
+    fingerprint = row.get("config_fingerprint") or _setup_fingerprint(row.get("setup"))
+    if row.get("status") == "ok" and row.get("folds_expected") is None:
+        row["status"] = "partial"  # a row rendered before planned folds were recorded cannot claim them all
+    if row.get("status") == "not run":
+        row["stale"] = False
+    elif current is not None and current.fingerprint is not None and fingerprint != current.fingerprint:
+        row["stale"] = True
+        row["status"] = "stale"
+        try:
+            changes = setup_changes(json.loads(row.get("setup") or "{}"), current.identity)
+        except ValueError:
+            changes = []
+        row["stale_reason"] = ("computed by an older avbench that did not record its setup fingerprint"
+                               if not fingerprint else "setup changed since: " + "; ".join(changes[:4]))
+    else:
+        row["stale"] = bool(row.get("stale"))
+    row.update(experiment_metadata(config, row["experiment"], row["protocol"], row))
+    return row
+
+
+def _declared_classes(config: BenchmarkConfig, experiment: str, registry: Registry | None) -> list[str]:
+    from avbench.runner.plan import declared_classes
+
+    try:
+        return declared_classes(config, experiment, registry or get_registry())
+    except Exception:  # the dataset plugin is not installed here
+        return list(config.experiments[experiment].classes or [])
+
+
+def _setup_fingerprint(setup: str | None) -> str | None:
+    """The config fingerprint of a row rendered before rows stored theirs: the hash of its stored setup."""
+    from avbench.cache.feature_cache import stable_hash
+
+    try:
+        return stable_hash(json.loads(setup)) if setup else None
+    except ValueError:
+        return None
+
+
 def not_run_rows(config: BenchmarkConfig, output_dir: Path, present: set[tuple[str, str]],
-                 registry: Registry | None, commit: str) -> list[dict[str, Any]]:
+                 registry: Registry | None) -> list[dict[str, Any]]:
     """Rows saying why an experiment has no result at all (no data here, a missing model file...)."""
     rows = []
     for error in _read_json(output_dir / "not-run.json").get("errors", []):
@@ -91,22 +200,14 @@ def not_run_rows(config: BenchmarkConfig, output_dir: Path, present: set[tuple[s
                 continue
             dataset_plugin = config.datasets[exp.dataset].plugin
             info = registry.plugins.get(dataset_plugin) if registry is not None else None
-            rows.append({"experiment": error["experiment"], "protocol": protocol, "dataset": exp.dataset,
-                         "synthetic": bool(info and info.cls.synthetic), "folds": 0, "status": "not run",
-                         "error": error["error"][:500], "git_commit": commit,
-                         **experiment_metadata(config, error["experiment"])})
+            classes = _declared_classes(config, error["experiment"], registry)
+            row = {"experiment": error["experiment"], "protocol": protocol, "dataset": exp.dataset,
+                   "synthetic": bool(info and info.cls.synthetic), "classes": classes, "n_classes": len(classes),
+                   "folds": 0, "status": "not run", "stale": False, "error": error["error"][:500]}
+            row.update(experiment_metadata(config, error["experiment"], protocol, row))
+            rows.append(row)
             present.add((error["experiment"], protocol))
     return rows
-
-
-def experiment_metadata(config: BenchmarkConfig, experiment: str) -> dict[str, Any]:
-    exp = config.experiments[experiment]
-    reported = exp.reported
-    return {"description": exp.description, "substitutions": list(exp.substitutions),
-            "reported_accuracy": reported.accuracy if reported else None,
-            "reported_macro_f1": reported.macro_f1 if reported else None,
-            "reported_source": reported.source if reported else "",
-            "reported_note": reported.note if reported else ""}
 
 
 def _previous_rows(path: Path) -> list[dict[str, Any]]:
@@ -129,14 +230,15 @@ def _frame(rows: list[dict[str, Any]]) -> pl.DataFrame:
     schema = {}
     for c in columns:
         if c in LIST_COLUMNS:
-            schema[c] = pl.List(pl.Int64 if c == "seeds" else pl.String)
-        elif any(isinstance(v, float) for v in data[c]) or c.endswith(("_mean", "_std", "_pooled", "_ms")) \
-                or c.startswith("reported_accuracy") or c.startswith("reported_macro"):
+            schema[c] = pl.List(pl.Int64 if c.startswith("seeds") else pl.String)
+            data[c] = [None if v is None else list(v) for v in data[c]]
+        elif any(isinstance(v, float) for v in data[c]) or c.endswith(FLOAT_SUFFIXES) \
+                or c.startswith("reported_accuracy") or c.startswith("reported_macro") or c == "reported_uar":
             schema[c] = pl.Float64
-            data[c] = [None if v is None else float(v) for v in data[c]]
+            data[c] = [None if v is None or (isinstance(v, float) and math.isnan(v)) else float(v) for v in data[c]]
         elif all(isinstance(v, bool) or v is None for v in data[c]):
             schema[c] = pl.Boolean
-        elif all(isinstance(v, int) or v is None for v in data[c]):
+        elif all((isinstance(v, int) and not isinstance(v, bool)) or v is None for v in data[c]):
             schema[c] = pl.Int64
         else:
             schema[c] = pl.String
@@ -148,80 +250,3 @@ def _flat(frame: pl.DataFrame) -> pl.DataFrame:
     """CSV cannot hold lists: join them."""
     return frame.with_columns([pl.col(c).cast(pl.List(pl.String)).list.join(" ") for c in LIST_COLUMNS
                                if c in frame.columns])
-
-
-def _pct(value: Any) -> str:
-    return "" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{100 * value:.1f}"
-
-
-def _mean_std(row: dict[str, Any], metric: str) -> str:
-    mean, std = row.get(f"{metric}_mean"), row.get(f"{metric}_std")
-    if mean is None:
-        return ""
-    return f"{100 * mean:.1f} ± {100 * (std or 0):.1f}" if row.get("folds", 0) > 1 else f"{100 * mean:.1f}"
-
-
-def notes(row: dict[str, Any]) -> str:
-    out = []
-    if row.get("status") != "ok":
-        out.append(f"{row.get('status')}: {row.get('error')}")
-    if row.get("test_clips") and row.get("predicted_classes", 0) <= 1:
-        out.append("collapsed: predicts a single class")
-    for branch, counts in json.loads(row.get("extraction_diagnostics") or "{}").items():
-        if counts.get("frames_sampled"):
-            out.append(f"{branch}: no face in {counts.get('frames_no_face', 0)} of {counts['frames_sampled']} "
-                       "sampled frames")
-    if row.get("skipped_test_clips"):
-        out.append(f"{len(row['skipped_test_clips'])} test clip(s) skipped (bad media)")
-    out.extend(row.get("substitutions") or [])
-    return "; ".join(out)
-
-
-def render_markdown(rows: list[dict[str, Any]], meta: dict[str, Any], metrics: list[str]) -> str:
-    lines = [f"# Leaderboard: {meta['benchmark']}", ""]
-    if meta.get("description"):
-        lines += [meta["description"], ""]
-    lines += [f"Rendered {meta['rendered']} by avbench {meta['avbench_version']} at commit `{meta['git_commit']}`. "
-              "Regenerate with `avbench run` (computes what is missing) or `avbench leaderboard` (re-renders "
-              "stored results). Metrics in %: mean ± std over folds, and pooled over all test clips. "
-              "Each row's versions, seeds and fingerprint are in `results.parquet`/`results.csv`; "
-              "`metadata.json` has libraries, machine and extraction throughput.", ""]
-    datasets: dict[tuple[str, bool], list[dict[str, Any]]] = {}
-    for r in rows:
-        datasets.setdefault((r.get("dataset") or "?", bool(r.get("synthetic"))), []).append(r)
-    headers = ["experiment", "protocol", "folds", *metrics, "accuracy (pooled)", "reported acc",
-               "latency p50/p95 ms", "notes"]
-    for (dataset, synthetic), group in datasets.items():
-        kind = "SYNTHETIC demo data: not comparable with any published number" if synthetic else "real data"
-        lines += [f"## {dataset} ({kind})", ""]
-        table = []
-        for r in group:
-            latency = (f"{r['latency_p50_ms']:.1f} / {r['latency_p95_ms']:.1f} ({r['latency_device']})"
-                       if r.get("latency_p50_ms") is not None else "")
-            reported = _pct(r.get("reported_accuracy"))
-            if reported and r.get("reported_source"):
-                reported += f" ({r['reported_source']})"
-            table.append([r["experiment"], r["protocol"], r.get("folds", 0),
-                          *[_mean_std(r, m) for m in metrics], _pct(r.get("accuracy_pooled")), reported,
-                          latency, notes(r)])
-        lines += [tabulate(table, headers=headers, tablefmt="github"), ""]
-        figures = [r for r in group if r.get("figure")]
-        if figures:
-            lines += ["Confusion matrices: " + ", ".join(f"[{r['experiment']} / {r['protocol']}]({r['figure']})"
-                                                         for r in figures), ""]
-    throughput = meta.get("extraction_throughput") or {}
-    if throughput:
-        lines += ["## Feature extraction throughput", "",
-                  "Per extractor, from the last run that extracted with it (a warm cache extracts nothing): clips "
-                  "and seconds of media per busy worker-second, decoding included; last row: that run's whole "
-                  "stage by wall clock with all workers.", ""]
-        table = []
-        for name, v in sorted(throughput.items(), key=lambda kv: kv[0].startswith("(")):
-            if name.startswith("("):
-                table.append([f"{name}, {v.get('workers')} worker(s)", int(v.get("clips", 0)),
-                              f"{v.get('clips_per_second', 0):.1f}", f"{v.get('times_real_time', 0):.1f}"])
-            else:
-                table.append([name, int(v.get("clips", 0)), f"{v.get('clips_per_worker_second', 0):.1f}",
-                              f"{v.get('times_real_time_per_worker', 0):.1f}"])
-        lines += [tabulate(table, headers=["extractor", "clips", "clips/s", "× real time"], tablefmt="github"), ""]
-    return "\n".join(lines)

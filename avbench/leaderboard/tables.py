@@ -1,44 +1,42 @@
 """Result rows from stored fold records: one row per experiment and protocol.
 
-Only folds of the newest experiment fingerprint count, so results of different
-versions or parameters are never mixed.
+A row is made only of the folds :func:`~avbench.leaderboard.freshness.select_records` chose (one setup,
+one version of the input data, the newest record per seed and fold). Its metrics are pooled over its
+test clips per seed and averaged over seeds; the spread over folds and the spread over seeds are
+reported separately, as spreads, not as error bars (those come from the bootstrap).
 """
 
 from __future__ import annotations
 
 import json
-from pathlib import Path
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import polars as pl
 
 from avbench.metrics.classification import METRICS, confusion, per_class_recall
+from avbench.storage.fold_store import CorruptResultError
+
+from .freshness import CurrentSetup, Selection
+from .stored import predictions_path, read_fold_predictions
 
 
-def load_records(output_dir: Path) -> list[dict[str, Any]]:
-    """Every fold record stored under ``output_dir`` (``<exp>/<protocol>/seed-N/<fold>.json``)."""
-    records = []
-    for path in sorted(output_dir.glob("*/*/seed-*/*.json")):
-        try:
-            record = json.loads(path.read_text())
-        except ValueError:
-            continue
-        record["_path"] = str(path)
-        records.append(record)
-    return records
+@dataclass
+class RowPredictions:
+    """A row's stored predictions: per seed, every test clip of its folds (label and prediction indices)."""
 
+    n_classes: int
+    seeds: dict[int, pl.DataFrame] = field(default_factory=dict)
 
-def newest_per_experiment(records: list[dict[str, Any]]) -> dict[tuple[str, str], list[dict[str, Any]]]:
-    """Records grouped by (experiment, protocol), keeping only the newest experiment fingerprint."""
-    groups: dict[tuple[str, str], dict[str, list[dict[str, Any]]]] = {}
-    for r in records:
-        groups.setdefault((r["experiment"], r["protocol"]), {}).setdefault(r.get("experiment_fingerprint", ""), []).append(r)
-    out = {}
-    for key, by_fp in groups.items():
-        newest = max(by_fp.values(), key=lambda rs: max(r.get("finished", "") for r in rs))
-        out[key] = newest
-    return out
+    @property
+    def subjects(self) -> set[str]:
+        return {s for frame in self.seeds.values() for s in frame["subject"].to_list()}
+
+    @property
+    def clip_ids(self) -> frozenset[str]:
+        """The test clips of the row: the same set for every seed of a complete row."""
+        return frozenset(c for frame in self.seeds.values() for c in frame["clip_id"].to_list())
 
 
 def fold_metrics(frame: pl.DataFrame, n_classes: int, metrics: list[str]) -> dict[str, float]:
@@ -46,58 +44,131 @@ def fold_metrics(frame: pl.DataFrame, n_classes: int, metrics: list[str]) -> dic
     return {m: METRICS[m](y, p, n_classes) for m in metrics}
 
 
-def experiment_row(records: list[dict[str, Any]], metrics: list[str]) -> dict[str, Any]:
-    """Metrics as mean and std over folds and pooled over all test clips, plus per-class recall and confusion."""
-    first = records[0]
-    ok = [r for r in records if r.get("status") == "ok"]
-    failed = [r for r in records if r.get("status") != "ok"]
-    classes = first.get("classes", [])
+def _sd(values: list[float]) -> float | None:
+    """Sample standard deviation (n - 1); none for fewer than two values."""
+    return float(np.std(values, ddof=1)) if len(values) > 1 else None
+
+
+def experiment_row(selection: Selection, metrics: list[str], bad_files: dict[str, str],
+                   current: CurrentSetup | None = None) -> tuple[dict[str, Any], RowPredictions | None]:
+    """The row of one experiment x protocol and its predictions (none when no fold has predictions)."""
+    records = selection.records
+    first = max(records, key=lambda r: (bool(r.get("setup")), r.get("finished", "")))  # a crash record says little
+    classes = list(first.get("classes", []))
+    ok, failed = [], [r for r in records if r.get("status") != "ok"]
+    frames: dict[tuple[int, str], pl.DataFrame] = {}
+    for r in records:
+        if r.get("status") != "ok":
+            continue
+        try:
+            frames[(r["seed"], r["fold"])] = read_fold_predictions(r)
+        except CorruptResultError as exc:
+            bad_files[str(predictions_path(r))] = str(exc)
+            continue
+        ok.append(r)
+    missing = [(s, f) for s in selection.expected_seeds or [] for f in selection.expected_folds or []
+               if (s, f) not in frames]  # failed, never run, deleted, or unreadable
+    seeds_present = sorted({s for s, _ in frames})
+    expected_folds = selection.expected_folds
+    complete_folds = ([f for f in expected_folds if all((s, f) in frames for s in selection.expected_seeds or [])]
+                      if expected_folds is not None else sorted({f for _, f in frames}))
+    if selection.stale:
+        status = "stale"
+    elif not frames:
+        status = "error"
+    elif expected_folds is None or missing:
+        status = "partial"
+    else:
+        status = "ok"
     row: dict[str, Any] = {
         "experiment": first["experiment"], "protocol": first["protocol"],
         "dataset": first.get("dataset"), "synthetic": bool(first.get("synthetic", False)),
-        "folds": len(ok), "failed_folds": len(failed),
-        "status": "ok" if ok and not failed else ("partial" if ok else "error"),
+        "classes": classes, "n_classes": len(classes),
+        "folds": len(complete_folds), "folds_expected": len(expected_folds) if expected_folds is not None else None,
+        "failed_folds": len(failed), "missing_folds": [f"seed {s}: {f}" for s, f in missing],
+        "seeds": seeds_present, "seeds_expected": list(selection.expected_seeds or []),
+        "status": status, "stale": selection.stale, "stale_reason": selection.stale_reason,
+        "freshness_unchecked": current.unknown_because if current is not None and current.fingerprint is None else "",
         "error": "; ".join(sorted({f"{r['fold']}: {r.get('error')}" for r in failed}))[:500],
-        "seeds": sorted({r["seed"] for r in records}),
-        "classes": classes,
+        "computed_description": first.get("description"),
         "plugins": json.dumps(first.get("plugins", {}), sort_keys=True),
         "setup": json.dumps(first.get("setup", {}), sort_keys=True),
+        "config_fingerprint": first.get("config_fingerprint"),
         "extraction_diagnostics": json.dumps(first.get("extraction_diagnostics", {}), sort_keys=True),
         "avbench_version": first.get("avbench_version"),
         "experiment_fingerprint": first.get("experiment_fingerprint"),
         "device": sorted({r.get("device", "") for r in ok} - {""}),
         "skipped_test_clips": sorted({c for r in ok for c in r.get("skipped_test_clips", [])}),
+        "unverified_folds": sum(1 for r in records if r.get("_unverified")),
         "finished": max((r.get("finished", "") for r in records), default=""),
     }
-    frames = []
-    per_fold: dict[str, list[float]] = {m: [] for m in metrics}
-    for r in ok:
-        frame = pl.read_parquet(Path(r["_path"]).with_suffix(".parquet"))
-        if frame.height == 0:
-            continue
-        frames.append(frame)
-        for m, v in fold_metrics(frame, len(classes), metrics).items():
-            per_fold[m].append(v)
-    row["test_clips"] = int(sum(f.height for f in frames))
-    for m in metrics:
-        values = per_fold[m]
-        row[f"{m}_mean"] = float(np.mean(values)) if values else None
-        row[f"{m}_std"] = float(np.std(values)) if values else None
-    if frames:
-        pooled = pl.concat(frames)
-        for m, v in fold_metrics(pooled, len(classes), metrics).items():
-            row[f"{m}_pooled"] = v
-        y, p = pooled["label_index"].to_numpy(), pooled["predicted_index"].to_numpy()
-        row["per_class_recall"] = json.dumps(dict(zip(classes, per_class_recall(y, p, len(classes)))))
-        row["confusion"] = json.dumps(confusion(y, p, len(classes)).tolist())
-        row["predicted_classes"] = int(len(np.unique(p)))
-    else:
-        for m in metrics:
-            row[f"{m}_pooled"] = None
-        row["per_class_recall"] = row["confusion"] = None
-        row["predicted_classes"] = 0
+    row.update(provenance_fields(ok))
+    predictions = RowPredictions(len(classes))
+    for seed in seeds_present:
+        predictions.seeds[seed] = pl.concat([frames[k].with_columns(pl.lit(k[1]).alias("fold"))
+                                             for k in sorted(frames) if k[0] == seed])
+    row.update(metric_fields(frames, predictions, metrics, len(classes)))
     latency = next((r["latency"] for r in ok if r.get("latency")), None)
     row["latency_p50_ms"] = latency["p50_ms"] if latency else None
     row["latency_p95_ms"] = latency["p95_ms"] if latency else None
     row["latency_device"] = latency["device"] if latency else None
-    return row
+    return row, (predictions if predictions.seeds else None)
+
+
+def metric_fields(frames: dict[tuple[int, str], pl.DataFrame], predictions: RowPredictions, metrics: list[str],
+                  n_classes: int) -> dict[str, Any]:
+    """Pooled metrics (mean over seeds), mean and SD over folds, SD over seeds, recall and confusion."""
+    out: dict[str, Any] = {}
+    seeds = sorted(predictions.seeds)
+    folds = sorted({f for _, f in frames})
+    out["test_clips"] = len(predictions.clip_ids)
+    out["test_subjects"] = len(predictions.subjects)
+    for m in metrics:
+        per_fold = []
+        for f in folds:  # a fold's metric is averaged over the seeds that have it
+            values = [fold_metrics(frames[(s, f)], n_classes, [m])[m] for s in seeds
+                      if (s, f) in frames and frames[(s, f)].height]
+            if values:
+                per_fold.append(float(np.mean(values)))
+        per_seed = [fold_metrics(predictions.seeds[s], n_classes, [m])[m] for s in seeds
+                    if predictions.seeds[s].height]
+        out[f"{m}_mean"] = float(np.mean(per_fold)) if per_fold else None
+        out[f"{m}_fold_sd"] = _sd(per_fold)
+        out[f"{m}_pooled"] = float(np.mean(per_seed)) if per_seed else None
+        out[f"{m}_seed_sd"] = _sd(per_seed)
+    usable = [predictions.seeds[s] for s in seeds if predictions.seeds[s].height]
+    if usable:
+        recalls, confusions, predicted = [], [], []
+        for frame in usable:
+            y, p = frame["label_index"].to_numpy(), frame["predicted_index"].to_numpy()
+            recalls.append(per_class_recall(y, p, n_classes))
+            confusions.append(confusion(y, p, n_classes))
+            predicted.append(len(np.unique(p)))
+        out["per_class_recall"] = json.dumps(np.mean(recalls, axis=0).tolist())
+        matrix = np.mean(confusions, axis=0)
+        out["confusion"] = json.dumps([[int(v) if float(v).is_integer() else round(float(v), 2) for v in line]
+                                       for line in matrix.tolist()])
+        out["predicted_classes"] = int(min(predicted))
+    else:
+        out["per_class_recall"] = out["confusion"] = None
+        out["predicted_classes"] = 0
+    return out
+
+
+def provenance_fields(ok: list[dict[str, Any]]) -> dict[str, Any]:
+    """What the folds were computed with (commit, libraries, threads, device), from their records."""
+    entries = [r["computed_with"] for r in ok if isinstance(r.get("computed_with"), dict)]
+    commits = sorted({str(c.get("commit")) + ("+dirty" if c.get("dirty") else "") for c in entries})
+    libraries: dict[str, set[str]] = {}
+    for c in entries:
+        for name, version in (c.get("libraries") or {}).items():
+            libraries.setdefault(name, set()).add(str(version))
+    return {
+        "computed_commit": ", ".join(commits),
+        "computed_libraries": json.dumps({k: sorted(v) if len(v) > 1 else next(iter(v))
+                                          for k, v in sorted(libraries.items())}, sort_keys=True),
+        "computed_torch_threads": ", ".join(sorted({str(c.get("torch_threads")) for c in entries
+                                                    if c.get("torch_threads") is not None})),
+        "computed_device": ", ".join(sorted({str(c.get("device")) for c in entries if c.get("device")})),
+        "computed_with_folds": len(entries),
+    }

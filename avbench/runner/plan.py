@@ -343,6 +343,61 @@ def diagnostics_summary(exp: ExperimentPlan, diagnostics: dict[str, dict]) -> di
     return out
 
 
+def declared_classes(config: BenchmarkConfig, experiment: str, registry: Registry) -> list[str]:
+    """The experiment's classes as the config declares them: its list, else every label of its dataset plugin."""
+    classes = config.experiments[experiment].classes
+    if isinstance(classes, (list, tuple)) and classes:
+        return list(classes)
+    return list(registry.info(config.datasets[config.experiments[experiment].dataset].plugin).cls.labels)
+
+
+def experiment_identity(config: BenchmarkConfig, experiment: str, registry: Registry, dataset: PluginSpec,
+                        branches: Sequence[BranchSpec], fusion: PluginSpec | None,
+                        protocol: PluginSpec) -> dict[str, Any]:
+    """Everything about one experiment under one protocol that can change its results, except its input data.
+
+    Fold fingerprints are built on it, and its hash is stored in every fold record as ``config_fingerprint``;
+    the leaderboard recomputes it from the config alone (:func:`config_identity`) to tell stale results from
+    current ones. A new setting that can change a result is added here, once.
+    """
+    return {
+        "avbench": __version__,
+        "dataset": dataset.identity,
+        "classes": declared_classes(config, experiment, registry),
+        "branches": [{"name": b.name, "extractor": b.extractor.identity,
+                      "model": b.model.identity if b.model else None,
+                      "augment": b.augment.identity if b.augment else None} for b in branches],
+        "fusion": fusion.identity if fusion else None,
+        "protocol": protocol.identity,
+    }
+
+
+def config_identity(config: BenchmarkConfig, experiment: str, protocol_key: str, registry: Registry,
+                    context: RunContext) -> dict[str, Any]:
+    """:func:`experiment_identity` from the config and the registry alone: no dataset is listed or read.
+
+    Raises :class:`AvbenchError` when a plugin cannot be set up here (e.g. a pretrained file is absent).
+    """
+    exp = config.experiments[experiment]
+    dataset_ref = config.datasets[exp.dataset]
+    dataset = resolve_spec(registry, PluginRef(plugin=dataset_ref.plugin, params=dataset_ref.params),
+                           PluginKind.DATASET, context)
+    branches = tuple(
+        BranchSpec(name, resolve_spec(registry, br.extractor, PluginKind.EXTRACTOR, context),
+                   resolve_spec(registry, br.model, PluginKind.MODEL, context) if br.model else None,
+                   resolve_spec(registry, br.augment, PluginKind.AUGMENTER, context) if br.augment else None)
+        for name, br in exp.branches.items())
+    fusion = resolve_spec(registry, exp.fusion, PluginKind.FUSION, context) if exp.fusion else None
+    protocol = resolve_spec(registry, config.protocols[protocol_key], PluginKind.PROTOCOL, context)
+    return experiment_identity(config, experiment, registry, dataset, branches, fusion, protocol)
+
+
+def config_context(config: BenchmarkConfig, base: Path) -> RunContext:
+    """The context plugins are created in for a run of ``config`` (no seed)."""
+    return RunContext(cache_dir=cache_dir_for(config, base), device=config.benchmark.device,
+                      resources=resolve_resources(config, base))
+
+
 def fold_units(plan: Plan, config: BenchmarkConfig, registry: Registry, skipped: dict[str, str],
                diagnostics: dict[str, dict] | None = None) -> tuple[list[FoldUnit], list[dict[str, Any]]]:
     """Units for every experiment x protocol x fold x seed, and error rows for what cannot be planned."""
@@ -379,21 +434,15 @@ def fold_units(plan: Plan, config: BenchmarkConfig, registry: Registry, skipped:
                 errors.append({"experiment": exp.name, "protocol": protocol_key,
                                "error": f"{type(exc).__name__}: {exc}".splitlines()[0]})
                 continue
-            identity = {
-                "avbench": __version__,
-                "dataset": exp.dataset.plugin.identity,
-                "classes": exp.classes,
-                "branches": [{"name": b.name, "extractor": b.extractor.identity,
-                              "model": b.model.identity if b.model else None,
-                              "augment": b.augment.identity if b.augment else None} for b in exp.branches],
-                "fusion": exp.fusion.identity if exp.fusion else None,
-                "protocol": protocol_spec.identity,
-            }
+            identity = experiment_identity(config, exp.name, registry, exp.dataset.plugin, exp.branches,
+                                           exp.fusion, protocol_spec)
             data_hash = stable_hash({c: exp.media_hashes[c] for c in sorted(clip_map)})
             exp_fp = stable_hash({**identity, "data": data_hash, "seeds": seeds, "skipped": exp_skipped})
             metadata = {"dataset": exp.dataset.name, "dataset_plugin": exp.dataset.plugin.identity,
                         "synthetic": exp.dataset.synthetic, "plugins": plugin_versions(exp, protocol_spec),
-                        "setup": identity,
+                        "setup": identity, "config_fingerprint": stable_hash(identity), "data_fingerprint": data_hash,
+                        "description": exp.config.description,
+                        "protocol_folds": [f.name for f in folds], "planned_seeds": list(seeds),
                         "extraction_diagnostics": diagnostics_summary(exp, diagnostics or {})}
             for seed in seeds:
                 for fold in folds:

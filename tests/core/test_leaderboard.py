@@ -18,16 +18,21 @@ def test_leaderboard_files_and_provenance(toy_benchmark):
     assert set(frame["protocol"]) == {"holdout", "loso"}
     row = frame.filter(pl.col("protocol") == "loso").to_dicts()[0]
     assert row["folds"] == 6 and row["test_clips"] == 72
-    assert 0 <= row["accuracy_mean"] <= 1 and row["accuracy_std"] >= 0
+    assert 0 <= row["accuracy_mean"] <= 1 and row["accuracy_fold_sd"] >= 0
+    assert row["accuracy_ci_low"] <= row["accuracy_pooled"] <= row["accuracy_ci_high"]
     assert json.loads(row["plugins"]) == {"toy-dataset": "1.0", "loso": "1.0", "toy-extractor": "1.0",
                                           "toy-centroid": "1.0"}
-    assert row["seeds"] == [0] and row["avbench_version"] and row["git_commit"]
-    assert row["reported_accuracy"] == 0.5 and row["reported_source"] == "nobody 2020"
+    assert row["seeds"] == [0] and row["avbench_version"] and row["config_fingerprint"]
+    assert "git_commit" not in frame.columns  # the commit of a row is the one its folds were computed at
+    # the toy text names no protocol of its own: its number stands on no row, beside a note
+    assert row["reported_accuracy"] is None and row["reported_source"] == "nobody 2020"
+    assert "nobody 2020 reported accuracy 50.0" in row["reported_elsewhere"]
     assert len(json.loads(row["confusion"])) == 3
     csv = pl.read_csv(board / "results.csv")
     assert csv.height == 2
     meta = json.loads((board / "metadata.json").read_text())
-    assert {"avbench_version", "git_commit", "machine", "libraries", "seeds", "rendered"} <= set(meta)
+    assert {"avbench_version", "rendered_at_commit", "rendering_machine", "rendering_libraries", "seeds",
+            "rendered", "bootstrap", "bad_files"} <= set(meta)
     markdown = (board / "README.md").read_text()
     assert "SYNTHETIC" in markdown and "| centroid" in markdown
     assert (board / "figures/centroid__loso.png").stat().st_size > 1000
@@ -37,11 +42,11 @@ def test_leaderboard_command_rerenders_without_recomputing(toy_benchmark, capsys
     path = toy_benchmark()
     run_benchmark(path, progress=False)
     board = path.parent / "leaderboards/toy"
-    before = pl.read_parquet(board / "results.parquet").drop("git_commit")
+    before = pl.read_parquet(board / "results.parquet")
     (board / "README.md").unlink()
     assert main(["leaderboard", str(path)]) == 0
     assert (board / "README.md").exists()
-    after = pl.read_parquet(board / "results.parquet").drop("git_commit")
+    after = pl.read_parquet(board / "results.parquet")
     assert after.select(sorted(after.columns)).equals(before.select(sorted(before.columns)))
 
 

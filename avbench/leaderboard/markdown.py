@@ -1,0 +1,200 @@
+"""The leaderboard's README.md: one table per dataset, class set and protocol, saying how sure each row is."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+from tabulate import tabulate
+
+from .reported import reported_cell
+from .uncertainty import RANKING_METRIC, group_key
+
+METRIC_LABELS = {"accuracy": "accuracy", "uar": "UAR", "macro_f1": "macro-F1"}
+
+
+def _pct(value: Any) -> str:
+    return "" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{100 * value:.1f}"
+
+
+def metric_cell(row: dict[str, Any], metric: str) -> str:
+    """``47.2 [43.0, 51.5]``: the pooled value and its 95% interval, in %."""
+    value = _pct(row.get(f"{metric}_pooled"))
+    low, high = _pct(row.get(f"{metric}_ci_low")), _pct(row.get(f"{metric}_ci_high"))
+    return f"{value} [{low}, {high}]" if value and low and high else value
+
+
+def folds_cell(row: dict[str, Any]) -> str:
+    expected = row.get("folds_expected")
+    folds = row.get("folds") or 0
+    if row.get("status") == "not run":
+        return "0"
+    if expected is None:
+        return f"{folds} of ?"
+    return str(folds) if folds == expected else f"{folds} of {expected}"
+
+
+def seeds_cell(row: dict[str, Any]) -> str:
+    seeds = list(row.get("seeds") or [])
+    expected = list(row.get("seeds_expected") or [])
+    shown = ", ".join(str(s) for s in seeds)
+    if expected and set(seeds) != set(expected):
+        return f"{len(seeds)} of {len(expected)} ({shown})" if seeds else f"0 of {len(expected)}"
+    return shown
+
+
+def spread_cell(value: Any) -> str:
+    return _pct(value)
+
+
+def versus_best_cell(row: dict[str, Any]) -> str:
+    if row.get("is_best"):
+        return "**best**"
+    if row.get("vs_best_p") is None:
+        return ""
+    delta = (f"Δ {100 * row['vs_best_difference']:+.1f} [{100 * row['vs_best_ci_low']:+.1f}, "
+             f"{100 * row['vs_best_ci_high']:+.1f}], p={row['vs_best_p']:.3f}")
+    return f"tied ({delta})" if row.get("tied_with_best") else delta
+
+
+def computed_with_cell(row: dict[str, Any]) -> str:
+    commits = [c.strip() for c in (row.get("computed_commit") or "").split(",") if c.strip()]
+    if not commits:
+        return "not recorded"
+    parts = [", ".join(_short_commit(c) for c in commits)]
+    if row.get("computed_device"):
+        parts.append(row["computed_device"])
+    if row.get("computed_torch_threads"):
+        parts.append(f"{row['computed_torch_threads']} thread(s)")
+    return "; ".join(parts)
+
+
+def _short_commit(commit: str) -> str:
+    dirty = commit.endswith("+dirty")
+    return commit.removesuffix("+dirty")[:9] + ("+dirty" if dirty else "")
+
+
+def notes(row: dict[str, Any]) -> str:
+    out = []
+    status = row.get("status")
+    if status == "partial":
+        expected = row.get("folds_expected")
+        out.append(f"partial: {row.get('folds', 0)} of {expected if expected is not None else '?'} folds"
+                   + ("" if expected is not None else " (the planned folds were not recorded)")
+                   + "; not ranked")
+        if row.get("missing_folds"):
+            missing = list(row["missing_folds"])
+            more = f" and {len(missing) - 6} more" if len(missing) > 6 else ""
+            out.append("missing " + ", ".join(missing[:6]) + more)
+    if status not in ("ok", "partial", "stale") or (status == "partial" and row.get("error")):
+        out.append(f"{status}: {row.get('error')}" if status != "partial" else f"failed: {row.get('error')}")
+    if row.get("test_clips") and row.get("predicted_classes", 0) <= 1:
+        out.append("collapsed: predicts a single class")
+    for branch, counts in json.loads(row.get("extraction_diagnostics") or "{}").items():
+        if counts.get("frames_sampled"):
+            out.append(f"{branch}: no face in {counts.get('frames_no_face', 0)} of {counts['frames_sampled']} "
+                       "sampled frames")
+    if row.get("skipped_test_clips"):
+        out.append(f"{len(row['skipped_test_clips'])} test clip(s) skipped (bad media)")
+    if row.get("unverified_folds"):
+        out.append(f"{row['unverified_folds']} fold record(s) without checksums (older avbench): not verified")
+    if row.get("freshness_unchecked"):
+        out.append(f"not checked against the config here ({row['freshness_unchecked']})")
+    if row.get("kept_from_previous") and status != "not run":
+        out.append("kept from an earlier render (results not stored here)")
+    commits = [c for c in (row.get("computed_commit") or "").split(",") if c.strip()]
+    if len(commits) > 1:
+        out.append(f"folds computed at {len(commits)} commits")
+    if row.get("compared_on", "") and str(row["compared_on"]).startswith("not compared"):
+        out.append(row["compared_on"])
+    out.extend(row.get("substitutions") or [])
+    return "; ".join(out)
+
+
+def render_markdown(rows: list[dict[str, Any]], meta: dict[str, Any], metrics: list[str]) -> str:
+    boot = meta.get("bootstrap") or {}
+    lines = [f"# Leaderboard: {meta['benchmark']}", ""]
+    if meta.get("description"):
+        lines += [meta["description"], ""]
+    lines += [
+        f"Rendered {meta['rendered']} by avbench {meta['avbench_version']} (rendered at commit "
+        f"`{meta.get('rendered_at_commit')}`; each row's *computed with* column gives the commit, device and "
+        "threads its folds were computed with). Regenerate with `avbench run` (computes what is missing) or "
+        "`avbench leaderboard` (re-renders stored results).", "",
+        "**How to read a table.** One table per dataset, class set and protocol. Metrics in %: the value on "
+        "all test clips pooled (the mean over seeds when there are several), then its 95% confidence interval "
+        f"from a speaker-level bootstrap ({boot.get('resamples')} resamples of the test subjects, the same "
+        "resamples for every row of a table). *SD over folds* and *SD over seeds* are spreads of the "
+        f"{METRIC_LABELS.get(RANKING_METRIC, RANKING_METRIC)} (sample SD), not error bars. Rows are ranked by "
+        f"{METRIC_LABELS.get(RANKING_METRIC, RANKING_METRIC)}; **best** is the top complete row; *tied* means a "
+        "paired speaker bootstrap on the same test clips cannot tell the row from the best (two-sided "
+        f"p ≥ {boot.get('tied_when_p_at_least', 0.05)}); otherwise the difference Δ in points, its interval "
+        "and p are shown. Partial rows (k of n folds), stale rows and failed rows are never ranked. A reported "
+        "number stands on a row only under the text's own protocol and class set, with its caveat (⚠); "
+        "other reported numbers are listed under the table. Each row's versions, seeds, fingerprints and "
+        "spreads of every metric are in `results.parquet`/`results.csv`.", ""]
+    groups: dict[tuple, list[dict[str, Any]]] = {}
+    for r in rows:
+        groups.setdefault(group_key(r), []).append(r)
+    headers = ["experiment", "classes", "folds", "seeds",
+               *[f"{METRIC_LABELS.get(m, m)} [95% CI]" for m in metrics],
+               f"SD over folds ({METRIC_LABELS.get(RANKING_METRIC)})",
+               f"SD over seeds ({METRIC_LABELS.get(RANKING_METRIC)})",
+               "vs best", "reported", "latency p50/p95 ms", "computed with", "notes"]
+    for (dataset, synthetic, classes, protocol), group in groups.items():
+        kind = "SYNTHETIC demo data: not comparable with any published number" if synthetic else "real data"
+        lines += [f"## {dataset} ({kind}) · {len(classes)} classes · protocol {protocol}", "",
+                  f"Classes: {', '.join(classes) if classes else 'unknown'}.", ""]
+        shown = [r for r in group if not r.get("stale")]
+        table = []
+        for r in shown:
+            latency = (f"{r['latency_p50_ms']:.1f} / {r['latency_p95_ms']:.1f} ({r['latency_device']})"
+                       if r.get("latency_p50_ms") is not None else "")
+            table.append([r["experiment"], r.get("n_classes") or len(r.get("classes") or []), folds_cell(r),
+                          seeds_cell(r), *[metric_cell(r, m) for m in metrics],
+                          spread_cell(r.get(f"{RANKING_METRIC}_fold_sd")),
+                          spread_cell(r.get(f"{RANKING_METRIC}_seed_sd")), versus_best_cell(r),
+                          reported_cell(r), latency, computed_with_cell(r) if r.get("status") != "not run" else "",
+                          notes(r)])
+        if table:
+            lines += [tabulate(table, headers=headers, tablefmt="github", disable_numparse=True), ""]
+        stale = [r for r in group if r.get("stale")]
+        if stale:
+            lines += ["Stale: computed under a setup the config no longer has; numbers withheld here (they stay in "
+                      "`results.parquet` with `stale = true`). Rerun `avbench run` to recompute.", ""]
+            lines += [f"- `{r['experiment']}`: {r.get('stale_reason') or 'setup changed'}. Computed as: "
+                      f"{r.get('description') or '(not recorded)'}" for r in stale]
+            lines.append("")
+        elsewhere = {}
+        for r in group:
+            if r.get("reported_elsewhere"):
+                elsewhere.setdefault(r["experiment"], r["reported_elsewhere"])
+        if elsewhere:
+            lines += ["Reported numbers that belong to no row of this table:", ""]
+            lines += [f"- `{exp}`: {text}" for exp, text in elsewhere.items()]
+            lines.append("")
+        figures = [r for r in shown if r.get("figure")]
+        if figures:
+            lines += ["Confusion matrices: " + ", ".join(f"[{r['experiment']}]({r['figure']})" for r in figures), ""]
+    if meta.get("bad_files"):
+        lines += ["## Stored results that did not read back", "",
+                  "These files were left out; the rows above use the rest (a missing fold makes its row partial).", ""]
+        lines += [f"- `{b['file']}`: {b['error']}" for b in meta["bad_files"]]
+        lines.append("")
+    throughput = meta.get("extraction_throughput") or {}
+    if throughput:
+        lines += ["## Feature extraction throughput", "",
+                  "Per extractor, from the last run that extracted with it (a warm cache extracts nothing): clips "
+                  "and seconds of media per busy worker-second, decoding included; last row: that run's whole "
+                  "stage by wall clock with all workers.", ""]
+        table = []
+        for name, v in sorted(throughput.items(), key=lambda kv: kv[0].startswith("(")):
+            if name.startswith("("):
+                table.append([f"{name}, {v.get('workers')} worker(s)", int(v.get("clips", 0)),
+                              f"{v.get('clips_per_second', 0):.1f}", f"{v.get('times_real_time', 0):.1f}"])
+            else:
+                table.append([name, int(v.get("clips", 0)), f"{v.get('clips_per_worker_second', 0):.1f}",
+                              f"{v.get('times_real_time_per_worker', 0):.1f}"])
+        lines += [tabulate(table, headers=["extractor", "clips", "clips/s", "× real time"], tablefmt="github"), ""]
+    return "\n".join(lines)

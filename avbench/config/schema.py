@@ -97,10 +97,13 @@ class BenchmarkSection(Strict):
     leaderboards: str = "leaderboards"
     cache: str | None = None
     seeds: list[int] = Field(default_factory=lambda: [0], min_length=1)
+    stochastic_seeds: list[int] = Field(default_factory=lambda: [0, 1, 2], min_length=1,
+                                        description="seeds of experiments with a stochastic model or fusion")
     metrics: list[str] = Field(default_factory=lambda: list(DEFAULT_METRICS))
     device: str = Field(default="auto", pattern=r"^(auto|cpu|cuda(:\d+)?)$")
     workers: int | None = Field(default=None, ge=1)
     latency_clips: int = Field(default=20, ge=1)
+    torch_threads: int = Field(default=1, ge=1, description="torch and BLAS threads per fold, part of its key")
 
 
 class BenchmarkConfig(Strict):

@@ -7,7 +7,6 @@ memo of plugin instances.
 from __future__ import annotations
 
 import json
-import random
 import time
 import traceback
 from datetime import datetime, timezone
@@ -32,6 +31,7 @@ from avbench.contract import (
 from avbench.registry import Registry, UnknownPluginError, get_registry, registry_with
 from avbench.storage.atomic import atomic_path, write_json
 
+from .determinism import apply_determinism
 from .units import BranchSpec, ExtractOutcome, ExtractTask, FoldUnit, PluginSpec
 
 _instances: dict[str, Any] = {}
@@ -105,17 +105,6 @@ def extract_chunk(task: ExtractTask) -> ExtractOutcome:
         if found:
             diagnostics[clip.clip_id] = found
     return ExtractOutcome(task.extractor.plugin, tuple(done), errors, seconds, media, diagnostics)
-
-
-def seed_everything(seed: int) -> None:
-    random.seed(seed)
-    np.random.seed(seed % 2**32)
-    try:
-        import torch
-
-        torch.manual_seed(seed)
-    except ImportError:
-        pass
 
 
 class FoldData:
@@ -258,7 +247,7 @@ def run_fold(unit: FoldUnit) -> dict[str, Any]:
                               "test_subjects": list(unit.fold.test_subjects), "started": started.isoformat(),
                               **dict(unit.metadata)}
     try:
-        seed_everything(unit.seed)
+        record["computed_with"] = apply_determinism(unit)
         data = FoldData(unit)
         t0 = time.perf_counter()
         predictor, sizes = fit_predictor(unit, data)

@@ -181,6 +181,8 @@ class BenchmarkSection(Strict):
     leaderboards: str = "leaderboards"
     cache: str | None = None
     seeds: list[Seed] = Field(default_factory=lambda: [0], min_length=1)
+    stochastic_seeds: list[Seed] = Field(default_factory=lambda: [0, 1, 2], min_length=1,
+                                         description="seeds of experiments with a stochastic model or fusion")
     metrics: list[str] = Field(default_factory=lambda: list(DEFAULT_METRICS))
     device: str = Field(default="auto", pattern=r"^(auto|cpu|cuda(:\d+)?)$")
     workers: int | None = Field(default=None, ge=1)
@@ -190,7 +192,9 @@ class BenchmarkSection(Strict):
     fold_timeout: float = Field(default=6 * 3600.0, gt=0, allow_inf_nan=False,
                                 description="seconds one fold (fit + predict) may take before its worker is killed")
 
-    @field_validator("seeds")
+    torch_threads: int = Field(default=1, ge=1, description="torch and BLAS threads per fold, part of its key")
+
+    @field_validator("seeds", "stochastic_seeds")
     @classmethod
     def _seeds_distinct(cls, value: list[int]) -> list[int]:
         return _distinct_seeds(value)

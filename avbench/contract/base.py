@@ -93,6 +93,14 @@ class Plugin:
     checks), and per kind the inputs the checks should use: ``conformance_tree``
     (datasets), ``conformance_clips`` (extractors, protocols), ``conformance_shapes``
     (models), ``conformance_branches`` (fusion); see :mod:`avbench.testing.hooks`.
+
+    Two declarations keep results reproducible. :meth:`input_files` names every
+    file or folder the plugin reads besides the clips' media (pretrained weights,
+    precomputed tables): their content hashes enter its cache keys and every fold
+    fingerprint, so a changed file is never mistaken for the old one. ``stochastic``
+    says whether the plugin's output depends on the run's seed (randomly initialised
+    networks, forests, augmenters); experiments using one run ``[benchmark]
+    stochastic_seeds`` unless they name their own seeds.
     """
 
     name: ClassVar[str]
@@ -100,6 +108,7 @@ class Plugin:
     version: ClassVar[str]
     Params: ClassVar[type[Params]] = NoParams
     description: ClassVar[str] = ""
+    stochastic: ClassVar[bool] = False
     _xfail_checks: ClassVar[Mapping[str, str]] = {}
 
     def __init__(self, params: Params | Mapping[str, Any] | None = None, **overrides: Any) -> None:
@@ -120,8 +129,18 @@ class Plugin:
         return self.params.model_dump(mode="json")
 
     def cache_salt(self) -> str:
-        """Extra text that changes this plugin's output beyond its parameters (a model file's hash, say)."""
+        """Extra text that changes this plugin's output beyond its parameters and input files (a library version)."""
         return ""
+
+    def input_files(self) -> Mapping[str, Path]:
+        """Files or folders this plugin reads besides clip media, by the parameter or variable that sets each.
+
+        Called in the main process while planning, after :meth:`setup`. The runner hashes
+        their content (a folder: every file in it) into the plugin's identity. Raise
+        :class:`~avbench.contract.errors.ResourceMissingError` when one cannot be located,
+        saying which file to put where; a declared path that does not exist is an error too.
+        """
+        return {}
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.get_params()!r})"

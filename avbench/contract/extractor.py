@@ -104,6 +104,7 @@ class Augmenter(Plugin):
 
     kind: ClassVar[PluginKind] = PluginKind.AUGMENTER
     modality: ClassVar[Modality]
+    stochastic: ClassVar[bool] = True  # its copies follow the fold's seed
 
     def augment(self, raw: Any, rng: np.random.Generator) -> Any:
         """One augmented variant of ``raw``, of the same type."""

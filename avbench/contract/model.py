@@ -18,9 +18,14 @@ class Model(Plugin):
 
     ``accepts`` names the extractor output kinds it can take. ``fit`` receives
     integer labels ``0..n_classes-1``; ``X_val``/``y_val`` come from validation
-    subjects (never test subjects) for early stopping; models that do not use
-    them may train on them too. ``predict_proba`` returns ``[N, n_classes]``
-    rows that sum to one.
+    subjects (never test subjects) for early stopping and model selection only:
+    a model never trains on them, so every model of a protocol trains on the
+    same subjects. Whether validation subjects join the training set is the
+    protocol's declared setting (``val_in_training``), applied before ``fit``.
+    ``predict_proba`` returns ``[N, n_classes]`` rows that sum to one.
+
+    ``stochastic`` (see :class:`~avbench.contract.base.Plugin`) says whether the
+    fitted model depends on the seed; such experiments run several seeds.
 
     Before ``fit`` the runner sets ``input_kind`` to the branch extractor's
     declared output kind, since a 2-D clip alone does not say whether it is a

@@ -13,6 +13,7 @@ from typing import Any, Collection, Sequence
 from avbench import __version__
 from avbench.cache.feature_cache import feature_key, stable_hash
 from avbench.cache.file_hash import FileHashIndex, UnreadableMediaError
+from avbench.cache.input_hashes import input_hashes
 from avbench.config.loader import ConfigError, resolve_dataset_root
 from avbench.config.paths import UnsetVariableError, expand_path
 from avbench.config.schema import BenchmarkConfig, ExperimentConfig, PluginRef
@@ -21,6 +22,8 @@ from avbench.contract.errors import AvbenchError, ResourceMissingError
 from avbench.registry import Registry, did_you_mean
 from avbench.storage.fold_store import CorruptResultError, read_predictions, read_record
 
+from .determinism import source_revision
+from .seeds import default_seeds
 from .units import BranchSpec, ExtractTask, FoldUnit, PluginSpec
 
 CHUNK = 16
@@ -67,10 +70,12 @@ class Plan:
     experiments: dict[str, ExperimentPlan]
 
 
-def resolve_spec(registry: Registry, ref: PluginRef, kind: PluginKind, context: RunContext) -> PluginSpec:
+def resolve_spec(registry: Registry, ref: PluginRef, kind: PluginKind, context: RunContext,
+                 hashes: FileHashIndex | None = None) -> PluginSpec:
+    """The plugin as configured, with the content hashes of the files it declares it reads."""
     plugin = registry.create(ref.model_dump(), kind, context)
     return PluginSpec(ref.plugin, plugin.version, plugin.get_params(), plugin.cache_salt(),
-                      registry.info(ref.plugin).module)
+                      registry.info(ref.plugin).module, input_hashes(plugin, hashes))
 
 
 def cache_dir_for(config: BenchmarkConfig, base: Path) -> Path:
@@ -247,11 +252,12 @@ def build_plan(config: BenchmarkConfig, registry: Registry, base: Path, only: Se
         clips = [c for c in dataset.clips if c.label in classes]
         try:
             branches = tuple(
-                BranchSpec(b, resolve_spec(registry, br.extractor, PluginKind.EXTRACTOR, context),
-                           resolve_spec(registry, br.model, PluginKind.MODEL, context) if br.model else None,
-                           resolve_spec(registry, br.augment, PluginKind.AUGMENTER, context) if br.augment else None)
+                BranchSpec(b, resolve_spec(registry, br.extractor, PluginKind.EXTRACTOR, context, hashes),
+                           resolve_spec(registry, br.model, PluginKind.MODEL, context, hashes) if br.model else None,
+                           resolve_spec(registry, br.augment, PluginKind.AUGMENTER, context, hashes)
+                           if br.augment else None)
                 for b, br in exp.branches.items())
-            fusion = resolve_spec(registry, exp.fusion, PluginKind.FUSION, context) if exp.fusion else None
+            fusion = resolve_spec(registry, exp.fusion, PluginKind.FUSION, context, hashes) if exp.fusion else None
         except AvbenchError as exc:  # e.g. a pretrained file absent here: skip this experiment, not the whole run
             experiments[name] = ExperimentPlan(name, exp, dataset, classes, clips, (), None,
                                                error=dataset.error or str(exc),
@@ -369,6 +375,7 @@ def experiment_identity(config: BenchmarkConfig, experiment: str, registry: Regi
                       "augment": b.augment.identity if b.augment else None} for b in branches],
         "fusion": fusion.identity if fusion else None,
         "protocol": protocol.identity,
+        "torch_threads": config.benchmark.torch_threads,
     }
 
 
@@ -402,6 +409,7 @@ def fold_units(plan: Plan, config: BenchmarkConfig, registry: Registry, skipped:
                diagnostics: dict[str, dict] | None = None) -> tuple[list[FoldUnit], list[dict[str, Any]]]:
     """Units for every experiment x protocol x fold x seed, and error rows for what cannot be planned."""
     units, errors = [], []
+    source = source_revision()  # once per run, in the main process: the commit the folds are computed with
     for exp in plan.experiments.values():
         if exp.error:
             errors.append({"experiment": exp.name, "protocol": None, "error": exp.error,
@@ -420,7 +428,7 @@ def fold_units(plan: Plan, config: BenchmarkConfig, registry: Registry, skipped:
                            "error": f"no usable clip: all {len(clip_map)} failed extraction "
                                     f"({count} with: {reason})"})
             continue
-        seeds = exp.config.seeds or config.benchmark.seeds
+        seeds = exp.config.seeds or default_seeds(exp.branches, exp.fusion, config.benchmark, registry)
         first = True
         for protocol_key in exp.config.protocols:
             protocol_ref = config.protocols[protocol_key]
@@ -440,7 +448,7 @@ def fold_units(plan: Plan, config: BenchmarkConfig, registry: Registry, skipped:
             exp_fp = stable_hash({**identity, "data": data_hash, "seeds": seeds, "skipped": exp_skipped})
             metadata = {"dataset": exp.dataset.name, "dataset_plugin": exp.dataset.plugin.identity,
                         "synthetic": exp.dataset.synthetic, "plugins": plugin_versions(exp, protocol_spec),
-                        "setup": identity, "config_fingerprint": stable_hash(identity), "data_fingerprint": data_hash,
+                        "setup": identity, "computed_with": source, "config_fingerprint": stable_hash(identity), "data_fingerprint": data_hash,
                         "description": exp.config.description,
                         "protocol_folds": [f.name for f in folds], "planned_seeds": list(seeds),
                         "extraction_diagnostics": diagnostics_summary(exp, diagnostics or {})}
@@ -463,6 +471,7 @@ def fold_units(plan: Plan, config: BenchmarkConfig, registry: Registry, skipped:
                         result_dir=plan.output_dir / exp.name / protocol_key / f"seed-{seed}",
                         fingerprint=fp, experiment_fingerprint=exp_fp,
                         latency_clips=config.benchmark.latency_clips if first else 0,
+                        torch_threads=config.benchmark.torch_threads,
                         metadata=metadata))
                     first = False
     return units, errors

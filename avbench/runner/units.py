@@ -18,6 +18,7 @@ class PluginSpec:
     params: Mapping[str, Any]
     salt: str = ""
     module: str = ""  # the entry point target providing it, so workers import only what they need
+    inputs: Mapping[str, str] = field(default_factory=dict)  # declared input files: name -> content hash
 
     @property
     def ref(self) -> dict[str, Any]:
@@ -25,8 +26,12 @@ class PluginSpec:
 
     @property
     def identity(self) -> dict[str, Any]:
-        """Everything about the plugin that can change its output."""
-        return {"plugin": self.plugin, "version": self.version, "params": dict(self.params), "salt": self.salt}
+        """Everything about the plugin that can change its output (input files only when it declares some,
+        so the keys of plugins that read none stay as they were)."""
+        identity = {"plugin": self.plugin, "version": self.version, "params": dict(self.params), "salt": self.salt}
+        if self.inputs:
+            identity["inputs"] = dict(sorted(self.inputs.items()))
+        return identity
 
 
 @dataclass(frozen=True)
@@ -80,6 +85,7 @@ class FoldUnit:
     fingerprint: str
     experiment_fingerprint: str
     latency_clips: int = 0
+    torch_threads: int = 1  # torch intra/inter-op and BLAS threads while fitting and predicting (in the fingerprint)
     metadata: Mapping[str, Any] = field(default_factory=dict)
 
     @property

@@ -7,7 +7,6 @@ memo of plugin instances.
 from __future__ import annotations
 
 import json
-import random
 import sys
 import time
 import traceback
@@ -33,6 +32,7 @@ from avbench.storage.fold_store import write_predictions_frame, write_record
 
 from .failures import is_failed_work, one_line
 from .output_checks import FixedAxes, InvalidOutputError, checked_features, checked_probabilities
+from .determinism import apply_determinism
 from .units import BranchSpec, ExtractOutcome, ExtractTask, FoldUnit, PluginSpec
 from .worker_process import report_progress
 
@@ -121,17 +121,6 @@ def extract_chunk(task: ExtractTask) -> ExtractOutcome:
             diagnostics[clip.clip_id] = found
         report_progress(("end", index, status, reason, elapsed, clip_media, found))
     return ExtractOutcome(task.extractor.plugin, tuple(done), errors, seconds, media, diagnostics, failed)
-
-
-def seed_everything(seed: int) -> None:
-    random.seed(seed)
-    np.random.seed(seed % 2**32)
-    try:
-        import torch
-
-        torch.manual_seed(seed)
-    except ImportError:
-        pass
 
 
 class FoldData:
@@ -333,7 +322,7 @@ def run_fold(unit: FoldUnit) -> dict[str, Any]:
                               **dict(unit.metadata)}
     data: FoldData | None = None
     try:
-        seed_everything(unit.seed)
+        record["computed_with"] = apply_determinism(unit)
         data = FoldData(unit)
         t0 = time.perf_counter()
         predictor, sizes = fit_predictor(unit, data)

@@ -18,6 +18,7 @@ import soundfile as sf
 import torch
 
 from audio_media import speechlike, tone
+from avbench.cache.input_hashes import input_hashes
 from avbench.contract import Clip, ClipError, ResourceMissingError, RunContext
 from avbench.registry import contract_problems, discover
 from avbench.testing import parametrize_with_checks
@@ -266,12 +267,12 @@ def test_missing_weights_without_models_folder_names_the_file_the_variable_and_t
 def test_missing_weights_in_the_models_folder_names_the_folder(tmp_path, monkeypatch):
     monkeypatch.setenv("AVBENCH_MODELS", str(tmp_path))
     with pytest.raises(ResourceMissingError, match="put vggish-10086976.pth .* in " + str(tmp_path)):
-        make().cache_salt()
+        make().input_files()
 
 
 def test_missing_weights_path_names_the_path(tmp_path):
     with pytest.raises(ResourceMissingError, match="weights=.*nowhere.pth.* is not a file"):
-        make(weights=str(tmp_path / "nowhere.pth")).cache_salt()
+        make(weights=str(tmp_path / "nowhere.pth")).input_files()
 
 
 def test_missing_pca_file_names_it_and_its_param(weights, monkeypatch, wav_2_5s):
@@ -297,27 +298,28 @@ def test_an_unreadable_audio_file_is_a_clip_error(weights, tmp_path):
         make(weights=str(weights)).extract(clip_of(path))
 
 
-# --- cache salt ---------------------------------------------------------------------------------
+# --- declared input files: their content is in the feature key ---------------------------------------
 
-def test_cache_salt_follows_the_weights_file_content(tmp_path):
-    path = tmp_path / "w.pth"  # the salt hashes bytes; it does not need a loadable file
+def test_the_input_hashes_follow_the_weights_file_content(tmp_path):
+    path = tmp_path / "w.pth"  # the key hashes bytes; it does not need a loadable file
     path.write_bytes(b"first weights")
-    first = make(weights=str(path)).cache_salt()
-    assert make(weights=str(path)).cache_salt() == first
+    first = input_hashes(make(weights=str(path)))
+    assert set(first) == {"weights"}
+    assert input_hashes(make(weights=str(path))) == first
     path.write_bytes(b"other weights, longer")
-    assert make(weights=str(path)).cache_salt() != first
+    assert input_hashes(make(weights=str(path))) != first
 
 
-def test_cache_salt_includes_the_pca_file_only_when_pca_is_on(tmp_path):
+def test_the_pca_file_is_an_input_only_when_pca_is_on(tmp_path):
     weights = tmp_path / "w.pth"
     weights.write_bytes(b"weights")
     pca = tmp_path / "pca.npz"
     save_pca_params(pca, random_pca(1))
-    plain = make(weights=str(weights), pca_params=str(pca)).cache_salt()
-    with_pca = make(weights=str(weights), pca=True, pca_params=str(pca)).cache_salt()
+    plain = input_hashes(make(weights=str(weights), pca_params=str(pca)))
+    with_pca = input_hashes(make(weights=str(weights), pca=True, pca_params=str(pca)))
     save_pca_params(pca, random_pca(2))
-    assert make(weights=str(weights), pca_params=str(pca)).cache_salt() == plain
-    assert make(weights=str(weights), pca=True, pca_params=str(pca)).cache_salt() not in (plain, with_pca)
+    assert input_hashes(make(weights=str(weights), pca_params=str(pca))) == plain
+    assert input_hashes(make(weights=str(weights), pca=True, pca_params=str(pca))) not in (plain, with_pca)
 
 
 # --- the conformance kit, with the test weights ------------------------------------------------------

@@ -101,12 +101,16 @@ def test_the_scaler_is_fitted_on_training_data_only(cls):
 
 
 @pytest.mark.parametrize("cls", ALL, ids=ids)
-def test_validation_data_is_added_to_the_training_data(cls):
+def test_validation_data_is_never_trained_on(cls):
+    """Whether validation subjects train is the protocol's decision, applied by the runner: the model ignores X_val."""
     X, y = blobs(8, [0, 1])
     Xv, yv = blobs(4, [0, 1, 2], seed=5, offset=1.0)
-    model = make(cls).fit(X, y, n_classes=3, X_val=Xv, y_val=yv)
-    np.testing.assert_allclose(model.pipeline_.named_steps["scale"].mean_, np.mean(X + Xv, axis=0), rtol=1e-5)
-    assert list(model.pipeline_.classes_) == [0, 1, 2]  # class 2 only appears in the validation data
+    Xt = blobs(3, [0, 1, 2], seed=7)[0]
+    with_val = make(cls).fit(X, y, n_classes=3, X_val=Xv, y_val=yv)
+    without = make(cls).fit(X, y, n_classes=3)
+    np.testing.assert_allclose(with_val.pipeline_.named_steps["scale"].mean_, np.mean(X, axis=0), rtol=1e-5)
+    assert list(with_val.pipeline_.classes_) == [0, 1]  # class 2 only appears in the validation data
+    np.testing.assert_array_equal(with_val.predict_proba(Xt), without.predict_proba(Xt))
 
 
 @pytest.mark.parametrize("cls", ALL, ids=ids)

@@ -202,3 +202,13 @@ def test_ravdess_cnn_trains_on_spectrograms_with_validation_actors():
     model.fit(synthetic.spectrograms(y), y, n_classes=3, X_val=synthetic.spectrograms(y[:6], seed=2),
               y_val=y[:6])
     assert model.predict_proba(synthetic.spectrograms(y[:4], seed=3)).shape == (4, 3)
+
+
+def test_validation_clips_select_the_epoch_but_never_train():
+    """X_val changes which epoch is kept, never the data trained on: standardisation sees training clips only."""
+    model = tiny_lstm(seed=7, max_epochs=1).fit(X_train, y_train, n_classes=3, X_val=X_val, y_val=y_val)
+    frames = np.concatenate(X_train)
+    np.testing.assert_allclose(model.layout.mean.ravel(), frames.mean(axis=0), rtol=1e-5, atol=1e-6)
+    unseen = tiny_lstm(seed=7, max_epochs=1).fit(X_train, y_train, n_classes=3, X_val=[x + 5 for x in X_val],
+                                                 y_val=y_val)
+    np.testing.assert_array_equal(model.predict_proba(X_train), unseen.predict_proba(X_train))

@@ -119,7 +119,7 @@ def demo_copy(raw: dict[str, Any], names: Iterable[str], registry: Registry, *, 
         if "fusion" in exp:
             copy["fusion"] = shrink(exp["fusion"], registry)
         experiments[exp_name] = copy
-    benchmark = {"name": name, "seeds": [0], "latency_clips": 1, "workers": 1,
+    benchmark = {"name": name, "seeds": [0], "stochastic_seeds": [0], "latency_clips": 1, "workers": 1,
                  "metrics": raw["benchmark"].get("metrics", ["accuracy", "uar", "macro_f1"])}
     return {"benchmark": benchmark, "resources": {"models": models} if models else {},
             "datasets": {"demo": {"plugin": "synthetic-av", "params": DEMO_PARAMS, "root": str(demo_root)}},

@@ -29,10 +29,16 @@ class HaarFaceDetector(DownscalingFaceDetector):
         min_size: int = Field(24, gt=0, description="smallest face side in pixels of the downscaled copy")
         equalize: bool = Field(False, description="equalise the histogram before detection")
 
-    def _load(self) -> cv2.CascadeClassifier:
+    def _cascade_path(self) -> Path:
         path = Path(self.params.cascade)
-        if not path.is_file():
-            path = Path(cv2.data.haarcascades) / self.params.cascade
+        return path if path.is_file() else Path(cv2.data.haarcascades) / self.params.cascade
+
+    def input_files(self) -> dict[str, Path]:
+        """The cascade XML (OpenCV's own by default): a different file detects differently."""
+        return {"cascade": self._cascade_path()}
+
+    def _load(self) -> cv2.CascadeClassifier:
+        path = self._cascade_path()
         cascade = cv2.CascadeClassifier(str(path))
         if cascade.empty():
             raise ResourceMissingError(

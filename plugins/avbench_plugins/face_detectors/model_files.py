@@ -1,15 +1,14 @@
-"""Finding pretrained files (explicit path param, else the ``models`` resource folder) and hashing them."""
+"""Finding pretrained files (explicit path param, else the ``models`` resource folder).
+
+Plugins declare the files they find in ``input_files()``; the runner hashes their content."""
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 from avbench.contract import ResourceMissingError, RunContext
 
 MODELS_ENV = "AVBENCH_MODELS"
-
-_digests: dict[tuple[str, int, int], str] = {}
 
 
 def model_file(context: RunContext, explicit: str | None, default_name: str, param: str, owner: str) -> Path:
@@ -33,15 +32,3 @@ def model_file(context: RunContext, explicit: str | None, default_name: str, par
         raise ResourceMissingError(f"{owner} needs {path}: put {default_name} in {folder} or {how}")
     return path
 
-
-def file_digest(path: Path) -> str:
-    """SHA-256 of a file's content, remembered per (path, size, mtime) within the process."""
-    stat = path.stat()
-    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
-    if key not in _digests:
-        h = hashlib.sha256()
-        with open(path, "rb") as f:
-            for block in iter(lambda: f.read(1 << 20), b""):
-                h.update(block)
-        _digests[key] = h.hexdigest()
-    return _digests[key]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import cv2
 import numpy as np
 from pydantic import Field
@@ -10,7 +12,7 @@ from avbench import hookimpl
 from avbench.contract import FaceBox
 
 from .downscaling import DetectorParams, DownscalingFaceDetector
-from .model_files import file_digest, model_file
+from .model_files import model_file
 
 DEFAULT_MODEL = "opencv_face_detector_uint8.pb"
 DEFAULT_CONFIG = "opencv_face_detector.pbtxt"
@@ -37,8 +39,9 @@ class OpenCvDnnSsdFaceDetector(DownscalingFaceDetector):
         return (model_file(self.context, p.model, DEFAULT_MODEL, "model", self.name),
                 model_file(self.context, p.config, DEFAULT_CONFIG, "config", self.name))
 
-    def cache_salt(self) -> str:
-        return "+".join(file_digest(path) for path in self._paths())
+    def input_files(self) -> dict[str, Path]:
+        model, config = self._paths()
+        return {"model": model, "config": config}
 
     def _load(self) -> cv2.dnn.Net:
         model, config = self._paths()

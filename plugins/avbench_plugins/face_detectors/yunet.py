@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import cv2
 import numpy as np
 from pydantic import Field
@@ -10,7 +12,7 @@ from avbench import hookimpl
 from avbench.contract import FaceBox
 
 from .downscaling import DetectorParams, DownscalingFaceDetector
-from .model_files import file_digest, model_file
+from .model_files import model_file
 
 DEFAULT_MODEL = "face_detection_yunet_2026may.onnx"
 
@@ -31,8 +33,8 @@ class YuNetFaceDetector(DownscalingFaceDetector):
     def _path(self):
         return model_file(self.context, self.params.model, DEFAULT_MODEL, "model", "yunet")
 
-    def cache_salt(self) -> str:
-        return file_digest(self._path())
+    def input_files(self) -> dict[str, Path]:
+        return {"model": self._path()}
 
     def _load(self) -> cv2.FaceDetectorYN:
         p = self.params

@@ -32,6 +32,7 @@ class FusedLstm(Fusion):
 
     name = "fused-lstm"
     version = "1.0"
+    stochastic = True  # trains a torch network
     #: tiny, fast settings for the conformance checks (avbench check)
     conformance_params = {"length": 8, "network": {"max_epochs": 2, "lstm_units": [8], "dense_units": 8}}
 

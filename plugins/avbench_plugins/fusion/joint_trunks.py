@@ -73,6 +73,7 @@ class JointTrunks(Fusion):
 
     name = "joint-trunks"
     version = "1.0"
+    stochastic = True  # trains a torch network
     #: tiny, fast settings for the conformance checks (avbench check)
     conformance_branches = {  # joint training needs torch trunks in every branch
         "audio": {"output_kind": "spectrogram", "shape": [32, 48],

@@ -2,8 +2,9 @@
 
 Every model is ``Pipeline(StandardScaler, estimator)``, so the scaler's mean and
 variance come from the training data alone and are only applied to test data.
-These models have no early stopping: validation clips (``X_val``), when given,
-are added to the training data. ``predict_proba`` always returns one column per
+These models have no early stopping and do not use validation clips (``X_val``): whether
+validation subjects also train the model is the protocol's decision (``val_in_training``),
+applied by the runner alike to every model. ``predict_proba`` always returns one column per
 class ``0..n_classes-1``: a class absent from the training data gets probability 0
 (rows are renormalised to sum to one), and training data with a single class gives
 that class probability 1. Everything random is seeded by the ``seed`` parameter,
@@ -64,12 +65,7 @@ class SklearnModel(Model):
 
     def fit(self, X: Features, y: np.ndarray, *, n_classes: int, X_val: Features | None = None,
             y_val: np.ndarray | None = None) -> "SklearnModel":
-        data, labels = _vectors(X, "X"), np.asarray(y, dtype=int)
-        if X_val is not None and len(X_val):
-            if y_val is None:
-                raise ValueError("X_val given without y_val")
-            data = np.concatenate([data, _vectors(X_val, "X_val")])
-            labels = np.concatenate([labels, np.asarray(y_val, dtype=int)])
+        data, labels = _vectors(X, "X"), np.asarray(y, dtype=int)  # X_val is for early stopping: unused here
         if len(data) != len(labels):
             raise ValueError(f"{len(data)} feature vectors but {len(labels)} labels")
         if len(data) == 0:
@@ -139,7 +135,7 @@ class SvmRbf(SklearnModel):
     """RBF-kernel SVM with Platt-scaled probabilities (see :func:`calibrated`)."""
 
     name = "svm-rbf"
-    version = "1.0"
+    version = "1.1"
 
     class Params(SeedParams):
         C: float = Field(1.0, gt=0)
@@ -162,7 +158,7 @@ class SvmLinear(SklearnModel):
     """Linear-kernel SVM with Platt-scaled probabilities (see :func:`calibrated`)."""
 
     name = "svm-linear"
-    version = "1.0"
+    version = "1.1"
 
     class Params(SeedParams):
         C: float = Field(1.0, gt=0)
@@ -178,7 +174,8 @@ class RandomForest(SklearnModel):
     """Random forest (single-threaded: the benchmark parallelises over folds, not trees)."""
 
     name = "random-forest"
-    version = "1.0"
+    version = "1.1"
+    stochastic = True  # bootstrap samples and feature draws follow the seed
 
     class Params(SeedParams):
         n_estimators: int = Field(300, ge=1)
@@ -198,7 +195,7 @@ class Knn(SklearnModel):
     """k nearest neighbours on standardised vectors (k is capped at the number of training vectors)."""
 
     name = "knn"
-    version = "1.0"
+    version = "1.1"
 
     class Params(SeedParams):
         k: int = Field(5, ge=1)
@@ -214,7 +211,7 @@ class DecisionTree(SklearnModel):
     """A single CART decision tree."""
 
     name = "decision-tree"
-    version = "1.0"
+    version = "1.1"
 
     class Params(SeedParams):
         criterion: Literal["gini", "entropy", "log_loss"] = "gini"
@@ -233,7 +230,8 @@ class Mlp(SklearnModel):
     """scikit-learn multi-layer perceptron (Adam, fixed iterations: no early stopping)."""
 
     name = "mlp"
-    version = "1.0"
+    version = "1.1"
+    stochastic = True  # initial weights and batch order follow the seed
 
     class Params(SeedParams):
         hidden_sizes: tuple[int, ...] = Field((256, 128), description="units per hidden layer")
@@ -260,7 +258,7 @@ class LogisticRegressionModel(SklearnModel):
     """Multinomial logistic regression (L2)."""
 
     name = "logistic-regression"
-    version = "1.0"
+    version = "1.1"
 
     class Params(SeedParams):
         C: float = Field(1.0, gt=0)

@@ -7,18 +7,22 @@ from typing import Sequence
 from pydantic import Field, model_validator
 
 from avbench import hookimpl
-from avbench.contract import Clip, Fold, Params, Protocol
+from avbench.contract import Clip, Fold, Protocol
 
 from .subjects import spelled_as_in, clips_of, require_known, subject_set, subjects_of
+from .validation import ValidationParams, apply_val_in_training
 
 
 class ActorHoldout(Protocol):
-    """One fold: ``test`` actors are held out, ``val`` actors kept for early stopping, all others train."""
+    """One fold: ``test`` actors are held out, ``val`` actors kept for early stopping, all others train.
+
+    ``val_in_training`` (see :mod:`.validation`) moves the ``val`` actors into every model's training set.
+    """
 
     name = "actor-holdout"
     version = "1.0"
 
-    class Params(Params):
+    class Params(ValidationParams):
         test: list[int | str] = Field(default_factory=lambda: [23, 24], min_length=1)
         val: list[int | str] = Field(default_factory=lambda: [21, 22])
 
@@ -35,8 +39,9 @@ class ActorHoldout(Protocol):
         require_known(self.name, "test", test, present)
         require_known(self.name, "val", val, present)
         train = frozenset(present) - test - val
-        return [Fold("holdout", train=clips_of(clips, train), val=clips_of(clips, val),
-                     test=clips_of(clips, test), test_subjects=spelled_as_in(clips, test))]
+        fold = Fold("holdout", train=clips_of(clips, train), val=clips_of(clips, val),
+                    test=clips_of(clips, test), test_subjects=spelled_as_in(clips, test))
+        return [apply_val_in_training(fold, self.params.val_in_training)]
 
 
 @hookimpl

@@ -8,9 +8,10 @@ from typing import Sequence
 from pydantic import Field, model_validator
 
 from avbench import hookimpl
-from avbench.contract import Clip, Fold, Params, Protocol
+from avbench.contract import Clip, Fold, Protocol
 
 from .subjects import spelled_as_in, clips_of, require_known, subject_set, subjects_of
+from .validation import ValidationParams, apply_val_in_training
 
 LUNA_JIMENEZ_2022_RAVDESS = [
     [2, 5, 14, 15, 16],
@@ -23,12 +24,13 @@ LUNA_JIMENEZ_2022_RAVDESS = [
 
 class ActorKFold(Protocol):
     """Fold k tests on ``folds[k]`` and trains on every other listed actor; ``val_fold`` picks,
-    per test fold, the next fold's actors for early stopping when set to ``next``."""
+    per test fold, the next fold's actors for early stopping when set to ``next``; ``val_in_training``
+    (see :mod:`.validation`) moves them into every model's training set."""
 
     name = "actor-kfold"
     version = "1.0"
 
-    class Params(Params):
+    class Params(ValidationParams):
         folds: list[list[int | str]] = Field(default_factory=lambda: [list(f) for f in LUNA_JIMENEZ_2022_RAVDESS],
                                              min_length=2)
         val_fold: str = Field("none", pattern="^(none|next)$")
@@ -52,8 +54,9 @@ class ActorKFold(Protocol):
         for k, test in enumerate(groups):
             val = groups[(k + 1) % len(groups)] if self.params.val_fold == "next" else frozenset()
             train = listed - test - val
-            out.append(Fold(f"fold-{k + 1}", train=clips_of(clips, train), val=clips_of(clips, val),
-                            test=clips_of(clips, test), test_subjects=spelled_as_in(clips, test)))
+            fold = Fold(f"fold-{k + 1}", train=clips_of(clips, train), val=clips_of(clips, val),
+                        test=clips_of(clips, test), test_subjects=spelled_as_in(clips, test))
+            out.append(apply_val_in_training(fold, self.params.val_in_training))
         return out
 
 

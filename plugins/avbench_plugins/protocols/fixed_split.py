@@ -8,13 +8,15 @@ from typing import Sequence
 from pydantic import Field, model_validator
 
 from avbench import hookimpl
-from avbench.contract import Clip, Fold, Params, Protocol
+from avbench.contract import Clip, Fold, Protocol
 
 from .subjects import spelled_as_in, clips_of, require_known, subject_set, subjects_of
+from .validation import ValidationParams, apply_val_in_training
 
 
 class FixedSplit(Protocol):
-    """One fold with three disjoint actor groups; ``val_fraction`` of the base actors validate.
+    """One fold with three disjoint actor groups; the ``val`` base actors validate (``val_in_training``:
+    they train every base model too, see :mod:`.validation`).
 
     The defaults take actors 1-8 (base), 9-20 (meta) and 21-24 (test): 32 test clips per emotion,
     as the text states. RAVDESS numbers odd actors male and even female, so each range is
@@ -24,7 +26,7 @@ class FixedSplit(Protocol):
     name = "fixed-split"
     version = "1.0"
 
-    class Params(Params):
+    class Params(ValidationParams):
         base: list[int | str] = Field(default_factory=lambda: list(range(1, 9)), min_length=1)
         meta: list[int | str] = Field(default_factory=lambda: list(range(9, 21)))
         test: list[int | str] = Field(default_factory=lambda: list(range(21, 25)), min_length=1)
@@ -49,8 +51,9 @@ class FixedSplit(Protocol):
         base, meta, test, val = (subject_set(getattr(self.params, k)) for k in ("base", "meta", "test", "val"))
         for field, group in (("base", base), ("meta", meta), ("test", test)):
             require_known(self.name, field, group, present)
-        return [Fold("base-meta-test", train=clips_of(clips, base - val), val=clips_of(clips, val),
-                     meta=clips_of(clips, meta), test=clips_of(clips, test), test_subjects=spelled_as_in(clips, test))]
+        fold = Fold("base-meta-test", train=clips_of(clips, base - val), val=clips_of(clips, val),
+                    meta=clips_of(clips, meta), test=clips_of(clips, test), test_subjects=spelled_as_in(clips, test))
+        return [apply_val_in_training(fold, self.params.val_in_training)]
 
 
 @hookimpl

@@ -7,18 +7,20 @@ from typing import Sequence
 from pydantic import Field
 
 from avbench import hookimpl
-from avbench.contract import Clip, Fold, Params, Protocol
+from avbench.contract import Clip, Fold, Protocol
 
 from .subjects import spelled_as_in, clips_of, subjects_of
+from .validation import ValidationParams, apply_val_in_training
 
 
 class LeaveOneSubjectOut(Protocol):
-    """Each subject is the test set once; ``val_subjects`` other subjects (the next ones, cyclically) validate."""
+    """Each subject is the test set once; ``val_subjects`` other subjects (the next ones, cyclically) validate
+    (``val_in_training``: they train every model too, see :mod:`.validation`)."""
 
     name = "loso"
     version = "1.0"
 
-    class Params(Params):
+    class Params(ValidationParams):
         val_subjects: int = Field(0, ge=0, description="training subjects kept for early stopping per fold")
 
     def folds(self, clips: Sequence[Clip]) -> list[Fold]:
@@ -30,8 +32,9 @@ class LeaveOneSubjectOut(Protocol):
         for i, held in enumerate(subjects):
             val = frozenset(subjects[(i + k) % len(subjects)] for k in range(1, self.params.val_subjects + 1))
             train = frozenset(subjects) - val - {held}
-            folds.append(Fold(f"subject-{held}", train=clips_of(clips, train), val=clips_of(clips, val),
-                              test=clips_of(clips, frozenset({held})), test_subjects=spelled_as_in(clips, {held})))
+            fold = Fold(f"subject-{held}", train=clips_of(clips, train), val=clips_of(clips, val),
+                        test=clips_of(clips, frozenset({held})), test_subjects=spelled_as_in(clips, {held}))
+            folds.append(apply_val_in_training(fold, self.params.val_in_training))
         return folds
 
 

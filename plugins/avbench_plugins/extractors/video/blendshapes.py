@@ -14,6 +14,7 @@ pickled, so the landmarker is created lazily in each process.
 from __future__ import annotations
 
 import weakref
+from pathlib import Path
 from typing import Any, ClassVar
 
 import cv2
@@ -23,7 +24,7 @@ from pydantic import Field
 from avbench import hookimpl
 from avbench.contract import Clip, ClipError, Extractor, Modality, OutputKind, VideoFrames
 
-from ...face_detectors.model_files import file_digest, model_file
+from ...face_detectors.model_files import model_file
 from .frame_sampling import FrameSamplingParams, SamplingMode, read_frames
 
 DEFAULT_MODEL = "face_landmarker.task"
@@ -79,8 +80,8 @@ class Blendshapes(Extractor):
     def _model_path(self):
         return model_file(self.context, self.params.model, DEFAULT_MODEL, "model", self.name)
 
-    def cache_salt(self) -> str:
-        return file_digest(self._model_path())
+    def input_files(self) -> dict[str, Path]:
+        return {"model": self._model_path()}
 
     @property
     def landmarker(self) -> Any:

@@ -9,7 +9,7 @@ counted in the clip's diagnostics. A clip left with no frame raises ClipError.
 
 Crops are cached per clip as ``.npz`` under ``<cache_dir>/faces/``, keyed by the
 video's content hash and every parameter that changes them (sampling, detector name,
-version, parameters and model hash, crop settings), so the FER, embedding and crop
+version, parameters and the content hashes of its input files, crop settings), so the FER, embedding and crop
 extractors detect faces only once per clip. Writes are atomic (temp file + rename).
 """
 
@@ -28,6 +28,7 @@ import cv2
 import numpy as np
 from pydantic import Field
 
+from avbench.cache.input_hashes import input_hashes
 from avbench.contract import Clip, ClipError, FaceBox, Params, RunContext
 
 from .frame_sampling import FrameSamplingParams, SampledFrames, VideoReader, iter_sampled
@@ -191,7 +192,8 @@ class FaceCropper:
             "video": content_digest(video),
             "sampling": self.sampling.sampling_key(),
             "crop": self.crop.crop_key(),
-            "detector": [detector.name, detector.version, detector.get_params(), detector.cache_salt()],
+            "detector": [detector.name, detector.version, detector.get_params(), detector.cache_salt(),
+                         *([input_hashes(detector)] if detector.input_files() else [])],
         }, sort_keys=True)
         digest = hashlib.sha256(key.encode()).hexdigest()
         return Path(self.context.cache_dir) / "faces" / digest[:2] / f"{digest}.npz"

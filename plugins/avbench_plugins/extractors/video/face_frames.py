@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, ClassVar
 
 import cv2
@@ -48,9 +49,13 @@ class FaceFrameExtractor(Extractor):
         return self._cropper
 
     def cache_salt(self) -> str:
-        """The face detector's version and model hash: crops change with them though our params do not."""
+        """The face detector's version: crops change with it though our params do not."""
         detector = self.cropper.detector
         return f"{detector.name}:{detector.version}:{detector.cache_salt()}"
+
+    def input_files(self) -> dict[str, Path]:
+        """The face detector's model files (``detector.<name>``): crops change with them."""
+        return {f"detector.{name}": path for name, path in self.cropper.detector.input_files().items()}
 
     def load(self, clip: Clip) -> FaceFrames:
         faces = self.cropper.crops(clip)

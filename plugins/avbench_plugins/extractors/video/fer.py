@@ -12,6 +12,7 @@ Class order: angry, disgust, fear, happy, sad, surprise, neutral.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import ClassVar, Literal
 
 import numpy as np
@@ -20,7 +21,7 @@ from pydantic import Field
 from avbench import hookimpl
 from avbench.contract import OutputKind, VideoFrames
 
-from ...face_detectors.model_files import file_digest, model_file
+from ...face_detectors.model_files import model_file
 from .face_frames import FaceFrameExtractor, FaceFrameParams, gray_stack
 from .frame_sampling import SamplingMode
 from .mini_xception import FER_CLASSES, INPUT_SIZE
@@ -57,8 +58,8 @@ class _FerExtractor(FaceFrameExtractor):
     def _model_path(self):
         return model_file(self.context, self.params.model, DEFAULT_MODEL, "model", self.name)
 
-    def cache_salt(self) -> str:
-        return f"{super().cache_salt()}+{file_digest(self._model_path())}"
+    def input_files(self) -> dict[str, Path]:
+        return {**super().input_files(), "model": self._model_path()}
 
     @property
     def network(self):

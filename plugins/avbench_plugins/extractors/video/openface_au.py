@@ -150,10 +150,16 @@ class OpenFaceAu(Extractor):
     def conformance_params(cls, tmp_dir: Path) -> dict[str, Any]:
         return {"csv": str(Path(tmp_dir) / "clip_mean_action_units.csv")}
 
-    def _table(self) -> dict[str, np.ndarray]:
-        path = _resource(self.context, self.params.csv, "openface_au", "AVBENCH_OPENFACE_AU",
+    def _csv(self) -> Path:
+        return _resource(self.context, self.params.csv, "openface_au", "AVBENCH_OPENFACE_AU",
                          "openface-au needs the clip-mean action-unit CSV", "csv")
-        return clip_mean_table(path, self.params.id_column)
+
+    def input_files(self) -> dict[str, Path]:
+        """The clip-mean table: its content, not its path, keys the features."""
+        return {"csv": self._csv()}
+
+    def _table(self) -> dict[str, np.ndarray]:
+        return clip_mean_table(self._csv(), self.params.id_column)
 
     def load(self, clip: Clip) -> np.ndarray:
         row = self._table().get(clip.clip_id)
@@ -195,9 +201,16 @@ class _OpenFaceFrames(Extractor):
     def conformance_params(cls, tmp_dir: Path) -> dict[str, Any]:
         return {"folder": str(Path(tmp_dir) / "openface-frames")}
 
+    def _folder(self) -> Path:
+        return _resource(self.context, self.params.folder, "openface_frames", "AVBENCH_OPENFACE_FRAMES",
+                         f"{self.name} needs the folder of OpenFace per-frame CSVs", "folder")
+
+    def input_files(self) -> dict[str, Path]:
+        """The folder of per-frame CSVs: every file's content keys the features."""
+        return {"folder": self._folder()}
+
     def _csv(self, clip: Clip) -> Path:
-        folder = _resource(self.context, self.params.folder, "openface_frames", "AVBENCH_OPENFACE_FRAMES",
-                           f"{self.name} needs the folder of OpenFace per-frame CSVs", "folder")
+        folder = self._folder()
         index = folder_index(folder)
         names = [Path(clip.media["video"]).stem] if "video" in clip.media else []
         for name in names + [clip.clip_id]:

@@ -69,6 +69,8 @@ class TorchModel(Model):
     """Base of the torch model plugins; see the module docstring for what a subclass provides."""
 
     Params: ClassVar[type[TorchParams]] = TorchParams
+    #: Random initial weights, batch order, dropout and augmentation: every seed gives another network.
+    stochastic: ClassVar[bool] = True
     #: Whether the trunk takes ``(x, lengths)`` rather than ``(x,)`` (recurrent trunks that pack sequences).
     uses_lengths: ClassVar[bool] = False
     #: Recurrent trunks read ``[T, D]``: a spectrogram ``[F, T]`` is transposed to ``[T, F]`` first.

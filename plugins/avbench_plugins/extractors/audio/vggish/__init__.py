@@ -10,8 +10,8 @@ PCA-whitened (and by default 8-bit quantised) as the release's ``vggish_postproc
 
 The weights are not shipped and never downloaded: ``weights`` names a state-dict
 file (default ``vggish-10086976.pth`` in the models folder, ``AVBENCH_MODELS``);
-``pca_params`` likewise (default ``vggish_pca_params.npz``). :meth:`cache_salt`
-hashes their content, so cached features follow the files.
+``pca_params`` likewise (default ``vggish_pca_params.npz``). :meth:`input_files`
+declares them, so their content is in the feature keys.
 """
 
 from __future__ import annotations
@@ -25,7 +25,6 @@ from pydantic import Field
 from avbench import hookimpl
 from avbench.contract import OutputKind, RunContext
 
-from ....face_detectors.model_files import file_digest
 from ..base import AudioExtractor, AudioParams
 from ..decode import LoadedAudio
 from .files import DEFAULT_PCA, DEFAULT_WEIGHTS, PCA_ORIGIN, WEIGHTS_ORIGIN, resolve
@@ -74,9 +73,9 @@ class _VggishExtractor(AudioExtractor):
     def pca_path(self) -> Path:
         return resolve(self.context, self.params.pca_params, "pca_params", self.name, PCA_ORIGIN)
 
-    def cache_salt(self) -> str:
-        salt = file_digest(self.weights_path())
-        return f"{salt}+pca:{file_digest(self.pca_path())}" if self.params.pca else salt
+    def input_files(self) -> dict[str, Path]:
+        """The weights, and the PCA parameters when ``pca``: cached features follow their content."""
+        return {"weights": self.weights_path(), **({"pca_params": self.pca_path()} if self.params.pca else {})}
 
     @property
     def device(self) -> str:

@@ -193,6 +193,8 @@ class BenchmarkSection(Strict):
                                 description="seconds one fold (fit + predict) may take before its worker is killed")
 
     torch_threads: int = Field(default=1, ge=1, description="torch and BLAS threads per fold, part of its key")
+    bootstrap_resamples: int = Field(default=1000, ge=100,
+                                     description="speaker-bootstrap resamples behind every confidence interval")
 
     @field_validator("seeds", "stochastic_seeds")
     @classmethod

@@ -38,12 +38,14 @@ FLOAT_SUFFIXES = ("_mean", "_std", "_sd", "_pooled", "_ms", "_ci_low", "_ci_high
 
 
 def render_leaderboard(config: BenchmarkConfig, base: Path, registry: Registry | None = None,
-                       only: Sequence[str] | None = None, resamples: int = DEFAULT_RESAMPLES,
+                       only: Sequence[str] | None = None, resamples: int | None = None,
                        bootstrap_seed: int = 0) -> Path:
     """Build the leaderboard folder from stored results; returns the Markdown file's path.
 
-    ``resamples`` and ``bootstrap_seed`` set the speaker bootstrap (recorded in ``metadata.json``).
+    ``resamples`` (default: ``benchmark.bootstrap_resamples``) and ``bootstrap_seed`` set the speaker
+    bootstrap (recorded in ``metadata.json``).
     """
+    resamples = resamples or config.benchmark.bootstrap_resamples or DEFAULT_RESAMPLES
     registry = registry or get_registry()
     name = config.benchmark.name
     output_dir = base / config.benchmark.output / name

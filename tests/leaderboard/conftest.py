@@ -12,6 +12,7 @@ TWO_EXPERIMENTS = """
 [benchmark]
 name = "toy"
 seeds = {seeds}
+stochastic_seeds = {seeds}
 workers = 1
 latency_clips = 2
 

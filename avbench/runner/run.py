@@ -202,7 +202,7 @@ def run_extraction(plan: Plan, executor: Executor, progress: bool, memory: BadMe
             "clips": sum(s["clips"] for s in stats.values()), "workers": workers, "wall_seconds": wall,
             "clips_per_second": sum(s["clips"] for s in stats.values()) / wall,
             "times_real_time": sum(s["media_seconds"] for s in stats.values()) / wall}
-    memory.update(bad, extracted)
+    memory.update(bad, extracted, planned_features(plan))
     memory.save()
     # Diagnostics outlive the run: a rerun with a warm cache reads them back.
     diagnostics = _remembered(plan.output_dir / "clip-diagnostics.json", diagnostics)
@@ -210,6 +210,19 @@ def run_extraction(plan: Plan, executor: Executor, progress: bool, memory: BadMe
         stats_path = plan.output_dir / "extraction-stats.json"
         write_json(stats_path, {**_read_json(stats_path), **stats})
     return ExtractionResult(dict(memory.verdicts), failed, diagnostics, stats)
+
+
+def planned_features(plan: Plan) -> dict[str, str]:
+    """Every feature key of the plan, with what it is about: extractor setting, dataset and clip."""
+    from avbench.cache.feature_cache import stable_hash
+
+    out = {}
+    for exp in plan.experiments.values():
+        for branch in exp.branches:
+            setting = stable_hash(branch.extractor.ref)[:16]
+            for clip_id, key in exp.keys.get(branch.name, {}).items():
+                out[key] = f"{branch.extractor.plugin}:{setting}|{exp.dataset.name}/{clip_id}"
+    return out
 
 
 def _remembered(path: Path, new: dict[str, Any]) -> dict[str, Any]:

@@ -300,9 +300,31 @@ def run_benchmark(config_path: str | Path, only: Sequence[str] | None = None,
     return summary
 
 
+def mark_absent_modalities(plan: Plan, registry: Registry) -> None:
+    """An experiment reading a modality that no clip of its dataset copy has is not configured here.
+
+    (The RAVDESS audio-only download has no video, say.) It is skipped like a dataset without a
+    root, saying what is missing, instead of failing every clip's extraction.
+    """
+    for exp in plan.experiments.values():
+        if exp.error or not exp.clips:
+            continue
+        present = {m for clip in exp.clips for m in clip.media}
+        for branch in exp.branches:
+            modality = getattr(registry.info(branch.extractor.plugin).cls, "modality", None)
+            name = getattr(modality, "value", modality)
+            if name and name not in present:
+                exp.error = (f"dataset {exp.dataset.name!r} at {exp.dataset.root} has no {name} media "
+                             f"(has: {', '.join(sorted(present))}); branch {branch.name!r} needs it: point the "
+                             f"dataset at a copy with {name}")
+                exp.unconfigured = True
+                break
+
+
 def _run_plan(plan: Plan, config: Any, registry: Registry, workers: int | None, progress: bool,
               log: Callable[[str], None], strict: bool, retry_failed: bool) -> RunSummary:
     summary = RunSummary(config.benchmark.name, plan.output_dir, strict=strict)
+    mark_absent_modalities(plan, registry)
     memory = BadMediaMemory(plan.output_dir / "clip-errors.json")
     if retry_failed and (count := memory.forget_all()):
         log(f"--retry-failed: {count} remembered bad-media verdict(s) dropped; those clips are extracted again")

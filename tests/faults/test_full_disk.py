@@ -20,9 +20,7 @@ def mount_tmpfs(where, size: str) -> bool:
 
 
 def test_a_full_cache_disk_is_failed_work_and_the_rerun_after_space_returns_equals_a_clean_run(
-        fault_benchmark, tmp_path):
-    clean = fault_benchmark("clean")
-    assert run_cli(clean).returncode == 0
+        fault_benchmark, clean_fault_run, tmp_path):
     cache = tmp_path / "small-disk"
     if not mount_tmpfs(cache, "64k"):
         pytest.skip("cannot mount a tmpfs here (needs root and mount); the injected-ENOSPC test covers the logic")
@@ -36,6 +34,6 @@ def test_a_full_cache_disk_is_failed_work_and_the_rerun_after_space_returns_equa
         subprocess.run(["mount", "-o", "remount,size=8m", str(cache)], check=True)  # space comes back
         second = run_cli(path, env={"AVBENCH_CACHE": str(cache)})
         assert second.returncode == 0, second.stdout + second.stderr
-        assert stored_predictions(path.parent) == stored_predictions(clean.parent)
+        assert stored_predictions(path.parent) == clean_fault_run[0]
     finally:
         subprocess.run(["umount", str(cache)], capture_output=True)

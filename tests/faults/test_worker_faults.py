@@ -10,41 +10,53 @@ from .conftest import board_numbers, run_cli, stored_predictions
 
 
 @pytest.fixture
-def clean(fault_benchmark):
-    """Predictions and leaderboard of the same benchmark run with no fault."""
-    path = fault_benchmark("clean")
-    result = run_cli(path)
-    assert result.returncode == 0, result.stderr
-    return stored_predictions(path.parent), board_numbers(path.parent)
+def clean(clean_fault_run):
+    return clean_fault_run
 
 
-@pytest.mark.parametrize("fault, cause", [
-    ("segfault", "worker died (signal 11: SIGSEGV)"),
-    ("exit", "worker exited with code 3"),
-    ("sysexit", "plugin ended its process (SystemExit: 4)"),
-    ("sigkill", "worker died (signal 9: SIGKILL; killed, out of memory?)"),
-])
-def test_a_plugin_that_always_kills_its_worker_on_one_clip_costs_that_clip_only(fault_benchmark, fault, cause):
-    path = fault_benchmark(extractor={"fault": fault, "on_clips": ["02-sad-1"]})
+DEATHS = {
+    "segfault": "worker died (signal 11: SIGSEGV)",
+    "exit": "worker exited with code 3",
+    "sysexit": "plugin ended its process (SystemExit: 4)",
+    "sigkill": "worker died (signal 9: SIGKILL; killed, out of memory?)",
+}
+
+
+def killing_experiments() -> str:
+    """One experiment per way to die, each extractor killing its worker on its own clip."""
+    out = []
+    for i, fault in enumerate(DEATHS):
+        out.append(f"""
+[experiments.kill-{fault}]
+dataset = "toy"
+protocols = ["loso"]
+[experiments.kill-{fault}.branches.audio]
+extractor = {{ plugin = "probe-extractor", params = {{ fault = "{fault}", on_clips = ["0{i + 1}-sad-1"] }} }}
+model = "toy-centroid"
+""")
+    return "".join(out)
+
+
+def test_a_plugin_that_always_kills_its_worker_on_one_clip_costs_that_clip_only(fault_benchmark):
+    path = fault_benchmark(extra=killing_experiments())
     first = run_cli(path)
     assert first.returncode == 1, first.stderr
-    line = f"{cause} extracting clip 02-sad-1 with plugin 'probe-extractor'"
-    assert line in first.stdout + first.stderr
-    assert "RETRYING" not in first.stderr  # extraction retries the clip alone, silently, once
     runs = path.parent / "runs/faults"
-    # the other experiment never noticed
-    steady = [json.loads(p.read_text()) for p in (runs / "steady/loso/seed-0").glob("*.json")]
-    assert len(steady) == 4 and all(r["status"] == "ok" for r in steady)
-    # every other clip was extracted: only the one clip is missing, and it is not remembered as bad media
-    errors = json.loads((runs / "clip-errors.json").read_text())
-    assert errors["bad_media"] == {}
-    probe = {p.stem: json.loads(p.read_text()) for p in (runs / "probe/loso/seed-0").glob("*.json")}
-    assert all(r["status"] == "error" and "02-sad-1" in r["error"] for r in probe.values())
-    if fault != "segfault":
-        return
-    # a rerun retries it, and finishes again with the same verdict
+    for i, (fault, cause) in enumerate(DEATHS.items()):
+        clip = f"0{i + 1}-sad-1"
+        assert f"{cause} extracting clip {clip} with plugin 'probe-extractor'" in first.stdout + first.stderr
+        records = {p.stem: json.loads(p.read_text()) for p in (runs / f"kill-{fault}/loso/seed-0").glob("*.json")}
+        assert len(records) == 4 and all(r["status"] == "error" and clip in r["error"] for r in records.values())
+    assert "RETRYING" not in first.stderr  # extraction retries the clip alone, silently, once
+    # the experiments that share no dying plugin never noticed
+    for name in ("steady", "probe"):
+        records = [json.loads(p.read_text()) for p in (runs / f"{name}/loso/seed-0").glob("*.json")]
+        assert len(records) == 4 and all(r["status"] == "ok" for r in records)
+    # a dead worker is never a verdict on the clip's media
+    assert json.loads((runs / "clip-errors.json").read_text())["bad_media"] == {}
+    # a rerun retries those clips, finishes, and says the same
     second = run_cli(path)
-    assert second.returncode == 1 and line in second.stdout + second.stderr
+    assert second.returncode == 1 and f"{DEATHS['segfault']} extracting clip 01-sad-1" in second.stdout
 
 
 @pytest.mark.parametrize("workers", [1, 2])

@@ -4,7 +4,8 @@ Layout followed (``IEMOCAP_full_release`` as distributed by USC SAIL; a wrapper 
 sessions is allowed)::
 
     <root>/Session1/sentences/wav/Ses01F_impro01/Ses01F_impro01_F000.wav
-    <root>/Session1/dialog/EmoEvaluation/Ses01F_impro01.txt   '[6.2901 - 8.2357]<TAB>Ses01F_impro01_F000<TAB>neu<TAB>[...]'
+    <root>/Session1/dialog/EmoEvaluation/Ses01F_impro01.txt
+        lines such as "[6.2901 - 8.2357]<TAB>Ses01F_impro01_F000<TAB>neu<TAB>[2.5000, 2.5000, 2.5000]"
 
 The speaker (``subject``) is the session and the gender letter of the utterance id's last part:
 ``Ses01F_impro01_M003`` is spoken by ``Ses01M``. Labels come from the evaluation files'

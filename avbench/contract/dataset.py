@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, ClassVar, Mapping, Sequence
 
 from .base import Plugin, PluginKind
@@ -36,8 +37,11 @@ class Clip:
 class Dataset(Plugin):
     """A corpus reader.
 
-    ``labels`` lists every emotion the corpus has, in canonical names (neutral,
-    calm, happy, sad, angry, fearful, disgust, surprised). ``embedded`` datasets
+    ``labels`` lists every emotion the corpus has, in the canonical names of
+    :mod:`avbench.contract.emotions` (neutral, calm, happy, sad, angry, fearful,
+    disgust, surprised, boredom, contempt, frustration, excited, other); a category
+    with no canonical name is declared in ``extra_labels`` (label -> a one-line
+    description) and stays the corpus's own. ``embedded`` datasets
     can create their own files (see :meth:`prepare`); ``synthetic`` ones are
     labelled as such in every table.
 
@@ -53,6 +57,8 @@ class Dataset(Plugin):
 
     kind: ClassVar[PluginKind] = PluginKind.DATASET
     labels: ClassVar[tuple[str, ...]] = ()
+    #: The corpus's own labels that have no canonical name: label -> what it means (each is also in ``labels``).
+    extra_labels: ClassVar[Mapping[str, str]] = MappingProxyType({})
     modalities: ClassVar[tuple[str, ...]] = ("audio",)
     embedded: ClassVar[bool] = False
     synthetic: ClassVar[bool] = False

@@ -9,7 +9,7 @@ from avbench.registry import get_registry
 
 
 def ravdess_like(actors: int = 24, per_actor: int = 6) -> list[Clip]:
-    return [Clip(f"{a:02d}-{k}", f"{a:02d}", "happy", {"audio": f"/x/{a}-{k}.wav"})
+    return [Clip(f"{a:02d}-{k}", f"{a:02d}", "happy", {"audio": f"/x/{a}-{k}.wav"}, {"session": (a + 1) // 2})
             for a in range(1, actors + 1) for k in range(per_actor)]
 
 

@@ -7,14 +7,12 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from avbench.contract import Clip, Dataset, DatasetError, Plugin
+from avbench.contract import CANONICAL_EMOTIONS, Clip, Dataset, DatasetError, Plugin  # noqa: F401 (re-exported)
+from avbench.contract.emotions import label_problems
 
 from ..hooks import make_plugin
 from ..sandbox import Workspace, guard_writes
 from .common import Check, yield_common_checks
-
-#: The emotion names every dataset maps its labels to (see the Dataset contract).
-CANONICAL_EMOTIONS = ("neutral", "calm", "happy", "sad", "angry", "fearful", "disgust", "surprised")
 
 NO_TREE = ("a dataset plugin must provide a classmethod conformance_tree(tmp_dir) -> Path that writes a tiny "
            "tree in its own naming scheme (embedded datasets may rely on prepare instead); see "
@@ -66,12 +64,9 @@ def check_clips_valid(cls: type[Dataset]) -> None:
 
 
 def check_labels_canonical(cls: type[Dataset]) -> None:
-    """``labels`` are distinct canonical emotion names, so results compare across corpora."""
-    labels = tuple(cls.labels)
-    assert labels, "labels is empty: list every emotion the corpus has"
-    assert len(set(labels)) == len(labels), f"labels repeat: {labels}"
-    odd = [label for label in labels if label not in CANONICAL_EMOTIONS]
-    assert not odd, f"labels {odd} are not canonical emotion names {CANONICAL_EMOTIONS}"
+    """``labels`` are distinct, each a canonical emotion name or declared in ``extra_labels`` with a description."""
+    problems = label_problems(tuple(cls.labels), dict(getattr(cls, "extra_labels", None) or {}))
+    assert not problems, "; ".join(problems)
 
 
 def check_deterministic(cls: type[Dataset]) -> None:

@@ -76,6 +76,9 @@ class PluginInfo:
             "module": self.module,
             "description": self.cls.description or (self.cls.__doc__ or "").strip().split("\n")[0],
             "params": self.cls.Params().model_dump(mode="json"),
+            "params_schema": params_schema(self.cls.Params),
+            "cites": self.cls.cites,
+            "stochastic": self.cls.stochastic,
         }
         if self.kind is PluginKind.EXTRACTOR:
             info["modality"] = self.cls.modality.value  # type: ignore[attr-defined]
@@ -268,6 +271,14 @@ def registry_with(modules: Iterable[str]) -> Registry:
     if wanted not in _partial:
         _partial[wanted] = discover([ep for ep in entry_points(group=ENTRY_POINT_GROUP) if ep.value in wanted])
     return _partial[wanted]
+
+
+def params_schema(params: type[BaseModel]) -> dict[str, Any]:
+    """A parameter model's JSON schema: type, default, bounds and description of every parameter."""
+    try:
+        return params.model_json_schema()
+    except Exception as exc:  # a field type without a JSON schema must not hide the plugin
+        return {"error": _one_line(exc)}
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:

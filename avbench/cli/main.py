@@ -117,6 +117,12 @@ def build_parser() -> argparse.ArgumentParser:
     except ImportError:
         pass
     try:
+        from .describe_command import add_describe_parser
+
+        add_describe_parser(sub)
+    except ImportError:
+        pass
+    try:
         from .compare_command import add_compare_parser
 
         add_compare_parser(sub)

@@ -108,6 +108,8 @@ class Plugin:
     version: ClassVar[str]
     Params: ClassVar[type[Params]] = NoParams
     description: ClassVar[str] = ""
+    #: the published method it implements (authors, year, title, venue), shown by ``avbench describe``
+    cites: ClassVar[str] = ""
     stochastic: ClassVar[bool] = False
     _xfail_checks: ClassVar[Mapping[str, str]] = {}
 

@@ -88,10 +88,16 @@ class __CLASS__(...):
 ```
 
 CI: `.github/workflows/avbench-check.yml` (GitHub Actions) or `ci/check.sh` (any shell).
+Both install avbench from `AVBENCH_PIP_SPEC` (a repository variable in GitHub Actions, an
+environment variable for `ci/check.sh`): an index name, a wheel or source path, or `git+https://...`.
 '''
 
 WORKFLOW = '''name: avbench conformance
 on: [push, pull_request]
+# Where avbench comes from: set the repository variable AVBENCH_PIP_SPEC (Settings > Variables) to any
+# pip requirement: an index name (avbench==0.1.0), a wheel or folder path, or git+https://<repository URL>.
+env:
+  AVBENCH_PIP_SPEC: ${{ vars.AVBENCH_PIP_SPEC || 'avbench' }}
 jobs:
   check:
     runs-on: ubuntu-latest
@@ -100,8 +106,7 @@ jobs:
       - uses: actions/setup-python@v5
         with:
           python-version: "3.11"
-      # avbench itself: from your package index, or e.g. pip install "avbench @ git+<avbench repository URL>"
-      - run: python -m pip install avbench
+      - run: python -m pip install "$AVBENCH_PIP_SPEC"
       - run: python -m pip install -e ".[test]"
       - run: python -m pytest -q
       - run: avbench check __NAME__
@@ -110,8 +115,10 @@ jobs:
 CHECK_SH = '''#!/bin/sh
 # CI in plain shell: install this package into the current environment, run its conformance tests,
 # then the same checks through the avbench command. Any failing check fails the script.
+# AVBENCH_PIP_SPEC, when set, is installed first: an index name, a wheel or folder path, or git+https://...
 set -eu
 cd "$(dirname "$0")/.."
+if [ -n "${AVBENCH_PIP_SPEC:-}" ]; then python -m pip install "$AVBENCH_PIP_SPEC"; fi
 python -m pip install -e ".[test]"
 python -m pytest -q
 avbench check __NAME__

@@ -115,6 +115,8 @@ class CremaD(Dataset):
 
     name = "crema-d"
     version = "1.0"
+    cites = ('Cao et al. 2014, "CREMA-D: Crowd-sourced Emotional Multimodal Actors Dataset", IEEE Transactions on '
+             'Affective Computing 5(4)')
     labels: ClassVar[tuple[str, ...]] = LABELS
     modalities: ClassVar[tuple[str, ...]] = ("audio", "video")
     Params = CremaDParams

@@ -75,6 +75,8 @@ class Ravdess(Dataset):
 
     name = "ravdess"
     version = "1.0"
+    cites = ('Livingstone, Russo 2018, "The Ryerson Audio-Visual Database of Emotional Speech and Song (RAVDESS)", '
+             'PLoS ONE 13(5): e0196391')
     labels: ClassVar[tuple[str, ...]] = LABELS
     modalities: ClassVar[tuple[str, ...]] = ("audio", "video")
     Params = RavdessParams

@@ -19,12 +19,13 @@ class HaarFaceDetector(DownscalingFaceDetector):
 
     name = "haar"
     version = "1.0"
+    cites = 'Viola, Jones 2001, "Rapid Object Detection using a Boosted Cascade of Simple Features", CVPR 2001'
     description = "OpenCV Haar cascade (frontal face), run on a downscaled grayscale copy of the frame"
 
     class Params(DetectorParams):
         cascade: str = Field("haarcascade_frontalface_default.xml",
                              description="file name in cv2.data.haarcascades, or a path")
-        scale_factor: float = Field(1.1, gt=1.0)
+        scale_factor: float = Field(1.1, gt=1.0, description="image pyramid scale step of detectMultiScale")
         min_neighbors: int = Field(5, ge=0, description="detections a face needs (the cascade's confidence)")
         min_size: int = Field(24, gt=0, description="smallest face side in pixels of the downscaled copy")
         equalize: bool = Field(False, description="equalise the histogram before detection")

@@ -25,14 +25,15 @@ class OpenCvDnnSsdFaceDetector(DownscalingFaceDetector):
 
     name = "opencv-dnn-ssd"
     version = "1.0"
+    cites = 'Liu et al. 2016, "SSD: Single Shot MultiBox Detector", ECCV 2016'
     description = (f"OpenCV DNN SSD face detector; needs {DEFAULT_MODEL} and {DEFAULT_CONFIG} in "
                    "AVBENCH_MODELS or params model/config")
 
     class Params(DetectorParams):
         model: str | None = Field(None, description=f"path of the graph (default: <models>/{DEFAULT_MODEL})")
         config: str | None = Field(None, description=f"path of the text graph (default: <models>/{DEFAULT_CONFIG})")
-        min_score: float = Field(0.5, ge=0.0, le=1.0)
-        input_size: int = Field(300, gt=0)
+        min_score: float = Field(0.5, ge=0.0, le=1.0, description="drop boxes the network scores below this")
+        input_size: int = Field(300, gt=0, description="side (pixels) the frame is resized to for the network")
 
     def _paths(self):
         p = self.params

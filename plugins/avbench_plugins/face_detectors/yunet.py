@@ -22,13 +22,14 @@ class YuNetFaceDetector(DownscalingFaceDetector):
 
     name = "yunet"
     version = "1.0"
+    cites = 'Wu, Peng, Yu 2023, "YuNet: A Tiny Millisecond-level Face Detector", Machine Intelligence Research 20'
     description = f"YuNet face detector (cv2.FaceDetectorYN); needs {DEFAULT_MODEL} in AVBENCH_MODELS or param model"
 
     class Params(DetectorParams):
         model: str | None = Field(None, description=f"path of the ONNX file (default: <models>/{DEFAULT_MODEL})")
-        min_score: float = Field(0.6, ge=0.0, le=1.0)
-        nms_threshold: float = Field(0.3, ge=0.0, le=1.0)
-        top_k: int = Field(50, gt=0)
+        min_score: float = Field(0.6, ge=0.0, le=1.0, description="drop faces scoring below this")
+        nms_threshold: float = Field(0.3, ge=0.0, le=1.0, description="non-maximum suppression IoU threshold")
+        top_k: int = Field(50, gt=0, description="most faces kept per frame before suppression")
 
     def _path(self):
         return model_file(self.context, self.params.model, DEFAULT_MODEL, "model", "yunet")

@@ -31,10 +31,16 @@ class EarlyConcat(Fusion):
     version = "1.0"
 
     class Params(Params):
-        model: dict[str, Any] = Field(default_factory=lambda: {"plugin": "svm-rbf", "params": {}})
-        pool: Pool = "mean"
-        pool_by_branch: dict[str, Pool] = Field(default_factory=dict)
-        kinds: dict[str, KindName] = Field(default_factory=dict)
+        model: dict[str, Any] = Field(
+            default_factory=lambda: {"plugin": "svm-rbf", "params": {}},
+            description="VECTOR model fitted on the concatenated vectors: {'plugin': name, 'params': {...}}")
+        pool: Pool = Field(
+            "mean", description="non-vector features to vectors: mean over time, mean and SD, or flatten (one shape)")
+        pool_by_branch: dict[str, Pool] = Field(default_factory=dict,
+                                                description="pool per branch name, overriding pool")
+        kinds: dict[str, KindName] = Field(
+            default_factory=dict,
+            description="output kind per branch name, for shapes that cannot tell (a fixed-size spectrogram)")
 
     def __init__(self, params: Any = None, **overrides: Any) -> None:
         super().__init__(params, **overrides)

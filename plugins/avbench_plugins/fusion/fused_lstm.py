@@ -37,9 +37,12 @@ class FusedLstm(Fusion):
     conformance_params = {"length": 8, "network": {"max_epochs": 2, "lstm_units": [8], "dense_units": 8}}
 
     class Params(Params):
-        length: int = Field(50, ge=2)
-        network: dict[str, Any] = Field(default_factory=dict)
-        kinds: dict[str, KindName] = Field(default_factory=dict)
+        length: int = Field(50, ge=2, description="frames every branch sequence is resampled to (the LSTM's max_len)")
+        network: dict[str, Any] = Field(
+            default_factory=dict,
+            description="parameters of the stacked LSTM (see sapienza-blendshape-lstm), training settings included")
+        kinds: dict[str, KindName] = Field(default_factory=dict,
+                                           description="output kind per branch name, for shapes that cannot tell")
 
     def __init__(self, params: Any = None, **overrides: Any) -> None:
         super().__init__(params, **overrides)

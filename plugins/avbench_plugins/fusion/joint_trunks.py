@@ -83,12 +83,17 @@ class JointTrunks(Fusion):
     }
 
     class Params(Params):
-        ratio: dict[str, float] = Field(default_factory=dict)
-        unit: int = Field(64, ge=1)
-        hidden_units: tuple[int, ...] = ()
-        dropout: float = Field(0.0, ge=0, lt=1)
-        train_from: str | None = None
-        training: dict[str, Any] = Field(default_factory=dict)
+        ratio: dict[str, float] = Field(
+            default_factory=dict,
+            description="relative width per branch: trunks projected to round(ratio * unit) features; empty: raw")
+        unit: int = Field(64, ge=1, description="width of ratio 1 in the projections")
+        hidden_units: tuple[int, ...] = Field(
+            (), description="hidden FC layers (ReLU) of the joint head before the output layer")
+        dropout: float = Field(0.0, ge=0, lt=1, description="dropout after each hidden FC layer")
+        train_from: str | None = Field(
+            None, description="branch whose model's training settings are used; None: the first branch")
+        training: dict[str, Any] = Field(
+            default_factory=dict, description="training settings overriding that branch model's (lr, max_epochs, ...)")
 
     def __init__(self, params: Any = None, **overrides: Any) -> None:
         super().__init__(params, **overrides)

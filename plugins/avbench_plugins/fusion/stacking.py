@@ -38,12 +38,16 @@ class Stacking(Fusion):
 
     name = "stacking"
     version = "1.0"
+    cites = 'Wolpert 1992, "Stacked Generalization", Neural Networks 5(2)'
 
     class Params(Params):
         meta_classifier: dict[str, Any] = Field(
-            default_factory=lambda: {"plugin": "random-forest", "params": {}})
-        n_splits: int = Field(5, ge=2)
-        refit_base: bool = False
+            default_factory=lambda: {"plugin": "random-forest", "params": {}},
+            description="VECTOR model on the base models' concatenated probabilities: {'plugin': ..., 'params': ...}")
+        n_splits: int = Field(
+            5, ge=2, description="most subject-grouped folds for out-of-fold probabilities (without a meta group)")
+        refit_base: bool = Field(
+            False, description="with a meta group: refit the base models on train + meta after the meta-classifier")
 
     def __init__(self, params: Any = None, **overrides: Any) -> None:
         super().__init__(params, **overrides)

@@ -138,9 +138,11 @@ class SvmRbf(SklearnModel):
     version = "1.1"
 
     class Params(SeedParams):
-        C: float = Field(1.0, gt=0)
+        C: float = Field(
+            1.0, gt=0,
+            description="SVM penalty: larger fits the training data more tightly (features are standardised first)")
         gamma: Literal["scale", "auto"] | float = Field("scale", description="'scale', 'auto' or a positive float")
-        class_weight: ClassWeight = None
+        class_weight: ClassWeight = Field(None, description="'balanced': weight classes by inverse frequency")
 
         @model_validator(mode="after")
         def _gamma(self) -> "SvmRbf.Params":
@@ -161,8 +163,10 @@ class SvmLinear(SklearnModel):
     version = "1.1"
 
     class Params(SeedParams):
-        C: float = Field(1.0, gt=0)
-        class_weight: ClassWeight = None
+        C: float = Field(
+            1.0, gt=0,
+            description="SVM penalty: larger fits the training data more tightly (features are standardised first)")
+        class_weight: ClassWeight = Field(None, description="'balanced': weight classes by inverse frequency")
 
     def estimator(self, labels: np.ndarray) -> ClassifierMixin:
         p = self.params
@@ -178,11 +182,13 @@ class RandomForest(SklearnModel):
     stochastic = True  # bootstrap samples and feature draws follow the seed
 
     class Params(SeedParams):
-        n_estimators: int = Field(300, ge=1)
-        max_depth: int | None = Field(None, ge=1)
-        min_samples_leaf: int = Field(1, ge=1)
-        max_features: Literal["sqrt", "log2"] | float | None = "sqrt"
-        class_weight: Literal["balanced", "balanced_subsample"] | None = None
+        n_estimators: int = Field(300, ge=1, description="trees in the forest")
+        max_depth: int | None = Field(None, ge=1, description="deepest tree; None: grow until leaves are pure")
+        min_samples_leaf: int = Field(1, ge=1, description="fewest training vectors in a leaf")
+        max_features: Literal["sqrt", "log2"] | float | None = Field(
+            "sqrt", description="features tried per split: 'sqrt', 'log2', a fraction of them, or None (all)")
+        class_weight: Literal["balanced", "balanced_subsample"] | None = Field(
+            None, description="'balanced' or 'balanced_subsample': weight classes by inverse frequency")
 
     def estimator(self, labels: np.ndarray) -> ClassifierMixin:
         p = self.params
@@ -198,9 +204,11 @@ class Knn(SklearnModel):
     version = "1.1"
 
     class Params(SeedParams):
-        k: int = Field(5, ge=1)
-        weights: Literal["uniform", "distance"] = "uniform"
-        metric: Literal["euclidean", "manhattan", "cosine"] = "euclidean"
+        k: int = Field(5, ge=1, description="neighbours (capped at the number of training vectors)")
+        weights: Literal["uniform", "distance"] = Field("uniform",
+                                                        description="'distance': weight neighbours by inverse distance")
+        metric: Literal["euclidean", "manhattan", "cosine"] = Field("euclidean",
+                                                                    description="distance between standardised vectors")
 
     def estimator(self, labels: np.ndarray) -> ClassifierMixin:
         p = self.params
@@ -214,10 +222,10 @@ class DecisionTree(SklearnModel):
     version = "1.1"
 
     class Params(SeedParams):
-        criterion: Literal["gini", "entropy", "log_loss"] = "gini"
-        max_depth: int | None = Field(None, ge=1)
-        min_samples_leaf: int = Field(1, ge=1)
-        class_weight: ClassWeight = None
+        criterion: Literal["gini", "entropy", "log_loss"] = Field("gini", description="split quality measure")
+        max_depth: int | None = Field(None, ge=1, description="deepest tree; None: grow until leaves are pure")
+        min_samples_leaf: int = Field(1, ge=1, description="fewest training vectors in a leaf")
+        class_weight: ClassWeight = Field(None, description="'balanced': weight classes by inverse frequency")
 
     def estimator(self, labels: np.ndarray) -> ClassifierMixin:
         p = self.params
@@ -235,11 +243,11 @@ class Mlp(SklearnModel):
 
     class Params(SeedParams):
         hidden_sizes: tuple[int, ...] = Field((256, 128), description="units per hidden layer")
-        activation: Literal["relu", "tanh", "logistic"] = "relu"
+        activation: Literal["relu", "tanh", "logistic"] = Field("relu", description="hidden layer activation")
         alpha: float = Field(1e-4, ge=0, description="L2 penalty")
-        learning_rate: float = Field(1e-3, gt=0)
-        batch_size: int = Field(64, ge=1)
-        max_iter: int = Field(300, ge=1)
+        learning_rate: float = Field(1e-3, gt=0, description="Adam initial learning rate")
+        batch_size: int = Field(64, ge=1, description="vectors per batch (capped at the training set size)")
+        max_iter: int = Field(300, ge=1, description="training epochs (no early stopping)")
 
         @model_validator(mode="after")
         def _sizes(self) -> "Mlp.Params":
@@ -261,9 +269,9 @@ class LogisticRegressionModel(SklearnModel):
     version = "1.1"
 
     class Params(SeedParams):
-        C: float = Field(1.0, gt=0)
-        max_iter: int = Field(2000, ge=1)
-        class_weight: ClassWeight = None
+        C: float = Field(1.0, gt=0, description="inverse L2 regularisation strength")
+        max_iter: int = Field(2000, ge=1, description="most solver iterations")
+        class_weight: ClassWeight = Field(None, description="'balanced': weight classes by inverse frequency")
 
     def estimator(self, labels: np.ndarray) -> ClassifierMixin:
         p = self.params

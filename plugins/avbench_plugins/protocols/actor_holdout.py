@@ -23,8 +23,11 @@ class ActorHoldout(Protocol):
     version = "1.0"
 
     class Params(ValidationParams):
-        test: list[int | str] = Field(default_factory=lambda: [23, 24], min_length=1)
-        val: list[int | str] = Field(default_factory=lambda: [21, 22])
+        test: list[int | str] = Field(default_factory=lambda: [23, 24], min_length=1,
+                                      description="test actors: numbers or ids as the dataset spells them (1 or '01')")
+        val: list[int | str] = Field(
+            default_factory=lambda: [21, 22],
+            description="validation actors (numbers or ids), kept for early stopping; empty: none")
 
         @model_validator(mode="after")
         def _disjoint(self) -> "ActorHoldout.Params":

@@ -29,11 +29,15 @@ class ActorKFold(Protocol):
 
     name = "actor-kfold"
     version = "1.0"
+    cites = "Luna-Jimenez et al. 2022, Applied Sciences 12(1):327 (the default folds)"
 
     class Params(ValidationParams):
         folds: list[list[int | str]] = Field(default_factory=lambda: [list(f) for f in LUNA_JIMENEZ_2022_RAVDESS],
-                                             min_length=2)
-        val_fold: str = Field("none", pattern="^(none|next)$")
+                                             min_length=2, description="disjoint actor groups (numbers or ids); "
+                                             "fold k tests on folds[k], the others train")
+        val_fold: str = Field(
+            "none", pattern="^(none|next)$",
+            description="'next': the next fold's actors validate (early stopping); 'none': no validation")
 
         @model_validator(mode="after")
         def _disjoint(self) -> "ActorKFold.Params":

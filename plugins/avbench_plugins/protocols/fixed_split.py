@@ -25,11 +25,17 @@ class FixedSplit(Protocol):
 
     name = "fixed-split"
     version = "1.0"
+    cites = ('Mitseas, "Multimodal Emotion Recognition", NCSR Demokritos report, 2022 (seed text demokritos2022: the '
+             'default split)')
 
     class Params(ValidationParams):
-        base: list[int | str] = Field(default_factory=lambda: list(range(1, 9)), min_length=1)
-        meta: list[int | str] = Field(default_factory=lambda: list(range(9, 21)))
-        test: list[int | str] = Field(default_factory=lambda: list(range(21, 25)), min_length=1)
+        base: list[int | str] = Field(default_factory=lambda: list(range(1, 9)), min_length=1,
+                                      description="actors (numbers or ids) that train the base models")
+        meta: list[int | str] = Field(
+            default_factory=lambda: list(range(9, 21)),
+            description="actors (numbers or ids) that train the meta-classifier on the frozen base models' outputs")
+        test: list[int | str] = Field(default_factory=lambda: list(range(21, 25)), min_length=1,
+                                      description="test actors (numbers or ids)")
         val: list[int | str] = Field(default_factory=list,
                                      description="base actors kept for early stopping (taken out of base)")
 

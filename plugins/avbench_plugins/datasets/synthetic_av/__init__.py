@@ -38,11 +38,11 @@ from .generator import GENERATOR_VERSION, GeneratorSettings, generate, is_genera
 class SyntheticAVParams(Params):
     actors: int = Field(6, ge=2, le=99, description="number of synthetic actors (odd male, even female)")
     clips_per_emotion: int = Field(4, ge=1, le=8, description="takes per actor and emotion (neutral: at most 4)")
-    sample_rate: int = Field(16000, ge=8000, le=48000)
+    sample_rate: int = Field(16000, ge=8000, le=48000, description="audio sample rate (Hz)")
     seconds: float = Field(1.8, ge=0.8, le=10.0, description="duration of every clip")
-    fps: float = Field(25.0, ge=5.0, le=60.0)
+    fps: float = Field(25.0, ge=5.0, le=60.0, description="video frames per second")
     size: tuple[int, int] = Field((160, 120), description="video width, height in pixels")
-    seed: int = Field(0, ge=0)
+    seed: int = Field(0, ge=0, description="seed of the generator: another seed, other clips")
     classes: list[str] = Field([], description="emotion subset (canonical names); empty = all")
 
     @field_validator("classes")

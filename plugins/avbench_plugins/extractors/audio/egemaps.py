@@ -25,11 +25,14 @@ class Egemaps(AudioExtractor):
 
     name = "egemaps"
     version = "1.0"
+    cites = ('Eyben et al. 2016, "The Geneva Minimalistic Acoustic Parameter Set (GeMAPS) for Voice Research and '
+             'Affective Computing", IEEE Transactions on Affective Computing 7(2)')
     libraries = AudioExtractor.libraries + ("opensmile",)
     output_kind: ClassVar[OutputKind] = OutputKind.VECTOR
 
     class Params(AudioParams):
-        feature_set: Literal["eGeMAPSv02", "GeMAPSv01b"] = Field("eGeMAPSv02")
+        feature_set: Literal["eGeMAPSv02", "GeMAPSv01b"] = Field(
+            "eGeMAPSv02", description="openSMILE functionals set: eGeMAPS v02 (88 features) or GeMAPS v01b (62)")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -25,9 +25,9 @@ from .base import AudioExtractor, AudioParams
 class MelMapParams(AudioParams):
     sample_rate: int = Field(44100, gt=0, le=384000, description="rate (Hz) the audio is resampled to")
     duration: float | None = Field(5.0, gt=0, description="every clip is cut / zero-padded to this many seconds")
-    n_fft: int = Field(2048, ge=16)
-    hop_length: int = Field(1024, ge=1)
-    n_mels: int = Field(128, ge=1, le=512)
+    n_fft: int = Field(2048, ge=16, description="FFT size (samples)")
+    hop_length: int = Field(1024, ge=1, description="samples between frames")
+    n_mels: int = Field(128, ge=1, le=512, description="mel bands")
 
     @model_validator(mode="after")
     def _fixed_duration(self) -> "MelMapParams":
@@ -73,7 +73,7 @@ class MfccMap(AudioExtractor):
     output_kind: ClassVar[OutputKind] = OutputKind.SPECTROGRAM
 
     class Params(MelMapParams):
-        n_mfcc: int = Field(30, ge=1, le=128)
+        n_mfcc: int = Field(30, ge=1, le=128, description="MFCC coefficients per frame (rows of the map)")
 
         @model_validator(mode="after")
         def _fits(self) -> "MfccMap.Params":

@@ -22,12 +22,12 @@ from .base import AudioExtractor, AudioParams, delta_stack
 class MfccParams(AudioParams):
     """MFCC analysis: defaults are 32 ms windows every 10 ms at 16 kHz."""
 
-    n_mfcc: int = Field(40, ge=1, le=128)
-    n_mels: int = Field(64, ge=1, le=512)
-    n_fft: int = Field(512, ge=16)
-    hop_length: int = Field(160, ge=1)
+    n_mfcc: int = Field(40, ge=1, le=128, description="MFCC coefficients per frame")
+    n_mels: int = Field(64, ge=1, le=512, description="mel bands the coefficients are computed from")
+    n_fft: int = Field(512, ge=16, description="FFT size (samples)")
+    hop_length: int = Field(160, ge=1, description="samples between frames (160 at 16 kHz: 10 ms)")
     win_length: int | None = Field(None, ge=1, description="window length (samples); None: n_fft")
-    fmin: float = Field(0.0, ge=0)
+    fmin: float = Field(0.0, ge=0, description="lowest mel frequency (Hz)")
     fmax: float | None = Field(None, gt=0, description="highest mel frequency (Hz); None: sample_rate / 2")
     deltas: int = Field(0, ge=0, le=2, description="how many delta orders to append (0, 1 or 2)")
 

@@ -61,6 +61,8 @@ class ShortTermStats(AudioExtractor):
 
     name = "short-term-stats"
     version = "1.0"
+    cites = ('Giannakopoulos 2015, "pyAudioAnalysis: An Open-Source Python Library for Audio Signal Analysis", PLoS '
+             'ONE 10(12)')
     libraries = AudioExtractor.libraries + ("pyAudioAnalysis", "numpy", "scipy")
     output_kind: ClassVar[OutputKind] = OutputKind.VECTOR
 

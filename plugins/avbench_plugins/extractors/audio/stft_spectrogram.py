@@ -33,7 +33,7 @@ class StftSpectrogram(AudioExtractor):
 
     class Params(AudioParams):
         n_fft: int = Field(382, ge=16, description="FFT size; n_fft // 2 + 1 frequency bins (382 -> 192)")
-        hop_length: int = Field(128, ge=1)
+        hop_length: int = Field(128, ge=1, description="samples between frames")
         win_length: int | None = Field(None, ge=1, description="window length (samples); None: n_fft")
         height: int = Field(192, ge=1, description="output rows (frequency)")
         width: int = Field(120, ge=1, description="output columns (time)")

@@ -45,13 +45,16 @@ def _close_quietly(landmarker: Any) -> None:
 
 
 class BlendshapeParams(FrameSamplingParams):
-    sampling: SamplingMode = SamplingMode.EQUALLY_SPACED
-    n_frames: int = Field(50, gt=0)
+    sampling: SamplingMode = Field(SamplingMode.EQUALLY_SPACED,
+                                   description="how frames are picked: middle, equally_spaced, consecutive or every")
+    n_frames: int = Field(50, gt=0, description="frames to keep (equally_spaced, consecutive); sapienza2024 uses 50")
     model: str | None = Field(None, description=f"MediaPipe task bundle (default: <models>/{DEFAULT_MODEL})")
     max_width: int | None = Field(640, gt=0, description="shrink wider frames to this width before MediaPipe")
     drop_neutral: bool = Field(False, description="leave out the '_neutral' score (51 columns)")
-    min_face_detection_confidence: float = Field(0.5, ge=0.0, le=1.0)
-    min_face_presence_confidence: float = Field(0.5, ge=0.0, le=1.0)
+    min_face_detection_confidence: float = Field(0.5, ge=0.0, le=1.0,
+                                                 description="MediaPipe's minimum face detection score")
+    min_face_presence_confidence: float = Field(0.5, ge=0.0, le=1.0,
+                                                description="MediaPipe's minimum face presence score")
 
 
 class Blendshapes(Extractor):

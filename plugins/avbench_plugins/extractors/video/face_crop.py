@@ -53,12 +53,15 @@ class FaceCropParams(Params):
 
     detector: str = Field("haar", description="face detector plugin name")
     detector_params: dict[str, Any] = Field(default_factory=dict, description="its parameters")
-    crop_width: int = Field(64, gt=0)
-    crop_height: int = Field(64, gt=0)
+    crop_width: int = Field(64, gt=0, description="crop width in pixels")
+    crop_height: int = Field(64, gt=0, description="crop height in pixels")
     margin: float = Field(0.0, ge=0.0, le=2.0, description="fraction of the box size added on each side")
-    grayscale: bool = True
-    select: FaceSelect = FaceSelect.LARGEST
-    no_face: NoFace = NoFace.CENTRE
+    grayscale: bool = Field(True, description="convert crops to grayscale (kept as three equal channels)")
+    select: FaceSelect = Field(
+        FaceSelect.LARGEST,
+        description="face kept when several are found: the largest box or the detector's best score")
+    no_face: NoFace = Field(NoFace.CENTRE,
+                            description="frame without a face: crop its centre instead, or drop the frame")
 
     def crop_key(self) -> dict:
         return self.model_dump(mode="json", include=set(FaceCropParams.model_fields))

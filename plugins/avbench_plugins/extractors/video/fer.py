@@ -31,9 +31,11 @@ DEFAULT_MODEL = "fer2013_mini_XCEPTION.102-0.66.hdf5"
 
 class FerParams(FaceFrameParams):
     model: str | None = Field(None, description=f"Keras hdf5 weights (default: <models>/{DEFAULT_MODEL})")
-    device: Literal["auto", "cpu", "cuda"] = "auto"
-    batch_size: int = Field(256, gt=0)
-    sampling: SamplingMode = SamplingMode.EVERY
+    device: Literal["auto", "cpu", "cuda"] = Field(
+        "auto", description="torch device: 'auto' (the run's device, else CUDA when present), 'cpu' or 'cuda'")
+    batch_size: int = Field(256, gt=0, description="face crops per forward pass")
+    sampling: SamplingMode = Field(
+        SamplingMode.EVERY, description="how frames are picked: every frame by default (stride, max_frames apply)")
 
 
 def resolve_device(requested: str, context_device: str) -> str:
@@ -94,6 +96,8 @@ class FerPosteriors(_FerExtractor):
 
     name = "fer-posteriors"
     version = "1.0"
+    cites = ('Arriaga, Valdenegro-Toro, Ploger 2017, "Real-time Convolutional Neural Networks for Emotion and Gender '
+             'Classification", arXiv:1710.07557')
     #: tiny, fast settings for the conformance checks (avbench check)
     conformance_params: ClassVar[dict] = {"sampling": "equally_spaced", "n_frames": 4}
     output_kind: ClassVar[OutputKind] = OutputKind.SEQUENCE
@@ -108,6 +112,8 @@ class FerMeanPosteriors(_FerExtractor):
 
     name = "fer-mean-posteriors"
     version = "1.0"
+    cites = ('Arriaga, Valdenegro-Toro, Ploger 2017, "Real-time Convolutional Neural Networks for Emotion and Gender '
+             'Classification", arXiv:1710.07557')
     #: tiny, fast settings for the conformance checks (avbench check)
     conformance_params: ClassVar[dict] = {"sampling": "equally_spaced", "n_frames": 4}
     output_kind: ClassVar[OutputKind] = OutputKind.VECTOR
@@ -126,6 +132,8 @@ class FerEmbedding(_FerExtractor):
 
     name = "fer-embedding"
     version = "1.0"
+    cites = ('Arriaga, Valdenegro-Toro, Ploger 2017, "Real-time Convolutional Neural Networks for Emotion and Gender '
+             'Classification", arXiv:1710.07557')
     #: tiny, fast settings for the conformance checks (avbench check)
     conformance_params: ClassVar[dict] = {"n_frames": 4}
     output_kind: ClassVar[OutputKind] = OutputKind.SEQUENCE
@@ -133,8 +141,9 @@ class FerEmbedding(_FerExtractor):
                    "features of ravdess-cnn/demokritos2022 (weights not available)")
 
     class Params(FerParams):
-        sampling: SamplingMode = SamplingMode.CONSECUTIVE
-        n_frames: int = Field(32, gt=0)
+        sampling: SamplingMode = Field(SamplingMode.CONSECUTIVE,
+                                       description="how frames are picked (ravdess-cnn: 32 consecutive frames)")
+        n_frames: int = Field(32, gt=0, description="frames to keep (equally_spaced, consecutive)")
 
     def features(self, raw: VideoFrames) -> np.ndarray:
         return self._run(raw)[0].astype(np.float32)

@@ -44,7 +44,8 @@ class SamplingMode(str, Enum):
 class FrameSamplingParams(Params):
     """Frame-sampling fields shared by every frame extractor's parameters."""
 
-    sampling: SamplingMode = SamplingMode.EQUALLY_SPACED
+    sampling: SamplingMode = Field(SamplingMode.EQUALLY_SPACED,
+                                   description="how frames are picked: middle, equally_spaced, consecutive or every")
     n_frames: int = Field(20, gt=0, description="frames to keep (equally_spaced, consecutive)")
     start_frame: int | None = Field(
         None, ge=0, description="first frame (consecutive: None centres the run; every: None is 0)")

@@ -122,8 +122,8 @@ def _resource(context: Any, explicit: str | None, name: str, env: str, what: str
 
 class OpenFaceClipMeanParams(Params):
     csv: str | None = Field(None, description="clip-mean CSV (default: $AVBENCH_OPENFACE_AU)")
-    id_column: str = "name"
-    aus: AuSet = AuSet.BOTH
+    id_column: str = Field("name", description="column of the CSV holding the clip name")
+    aus: AuSet = Field(AuSet.BOTH, description="action-unit columns: intensities (17), presences (18) or both")
 
 
 class OpenFaceAu(Extractor):
@@ -131,6 +131,7 @@ class OpenFaceAu(Extractor):
 
     name = "openface-au"
     version = "1.0"
+    cites = 'Baltrusaitis et al. 2018, "OpenFace 2.0: Facial Behavior Analysis Toolkit", IEEE FG 2018'
     modality: ClassVar[Modality] = Modality.VIDEO
     output_kind: ClassVar[OutputKind] = OutputKind.VECTOR
     description = "OpenFace 2.0 action units, clip means from a precomputed table (AVBENCH_OPENFACE_AU)"
@@ -174,7 +175,7 @@ class OpenFaceAu(Extractor):
 
 class OpenFaceFramesParams(Params):
     folder: str | None = Field(None, description="folder of per-frame CSVs (default: $AVBENCH_OPENFACE_FRAMES)")
-    aus: AuSet = AuSet.BOTH
+    aus: AuSet = Field(AuSet.BOTH, description="action-unit columns: intensities (17), presences (18) or both")
     min_confidence: float = Field(0.0, ge=0.0, le=1.0, description="drop frames OpenFace is less sure of")
 
 
@@ -245,6 +246,7 @@ class OpenFaceAuSequence(_OpenFaceFrames):
 
     name = "openface-au-sequence"
     version = "1.0"
+    cites = 'Baltrusaitis et al. 2018, "OpenFace 2.0: Facial Behavior Analysis Toolkit", IEEE FG 2018'
     output_kind: ClassVar[OutputKind] = OutputKind.SEQUENCE
     description = "OpenFace 2.0 per-frame action units from FeatureExtraction CSVs (AVBENCH_OPENFACE_FRAMES)"
     Params: ClassVar[type[OpenFaceSequenceParams]] = OpenFaceSequenceParams
@@ -262,6 +264,7 @@ class OpenFaceAuFramesMean(_OpenFaceFrames):
 
     name = "openface-au-frames-mean"
     version = "1.0"
+    cites = 'Baltrusaitis et al. 2018, "OpenFace 2.0: Facial Behavior Analysis Toolkit", IEEE FG 2018'
     output_kind: ClassVar[OutputKind] = OutputKind.VECTOR
     description = "clip mean of OpenFace 2.0 per-frame action units (AVBENCH_OPENFACE_FRAMES)"
     Params: ClassVar[type[OpenFaceFramesParams]] = OpenFaceFramesParams

@@ -47,10 +47,15 @@ class TorchParams(TrainParams):
     (``truncate = "head"``) or both ends (``"center"``).
     """
 
-    input_kind: Literal["auto", "sequence", "spectrogram", "image_stack", "vector"] = "auto"
-    max_len: int | None = Field(None, ge=1)
-    truncate: Truncate = "head"
-    standardize: Standardize = "feature"
+    input_kind: Literal["auto", "sequence", "spectrogram", "image_stack", "vector"] = Field(
+        "auto", description="2-D clips are sequences [T, D] or spectrograms [F, T]; auto: inferred from shapes")
+    max_len: int | None = Field(None, ge=1,
+                                description="time length clips are padded or cut to; None: the longest training clip")
+    truncate: Truncate = Field(
+        "head", description="a longer clip loses its tail ('head' keeps the start) or both ends ('center')")
+    standardize: Standardize = Field(
+        "feature",
+        description="standardise inputs with training statistics: per feature, one global mean and SD, or not at all")
 
 
 class Classifier(nn.Module):

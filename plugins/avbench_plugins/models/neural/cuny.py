@@ -39,6 +39,8 @@ class CunyLstm(TorchModel):
 
     name = "cuny-lstm"
     version = "1.0"
+    cites = ('Coban, Zhao, Jean-Baptiste, "Audio-Visual Emotion and Sentiment Research", CUNY Graduate Center project '
+             'report, about 2020 (seed text cuny2020)')
     #: tiny, fast settings for the conformance checks (avbench check)
     conformance_params: ClassVar[dict] = {"max_epochs": 2, "lstm_units": 8, "dense_units": (8,), "tanh_units": 4}
     accepts: ClassVar[frozenset[OutputKind]] = frozenset({OutputKind.SEQUENCE, OutputKind.SPECTROGRAM})
@@ -46,10 +48,10 @@ class CunyLstm(TorchModel):
     time_major = True
 
     class Params(TorchParams):
-        lstm_units: int = Field(128, ge=1)
-        dense_units: tuple[int, ...] = (32, 32)
-        tanh_units: int = Field(16, ge=1)
-        max_epochs: int = Field(100, ge=1)
+        lstm_units: int = Field(128, ge=1, description="LSTM units")
+        dense_units: tuple[int, ...] = Field((32, 32), description="units of the ReLU dense layers after the LSTM")
+        tanh_units: int = Field(16, ge=1, description="units of the last (tanh) dense layer: the trunk's width")
+        max_epochs: int = Field(100, ge=1, description="most training epochs")
 
     def build_trunk(self, input_shape: tuple[int, ...]) -> tuple[nn.Module, int]:
         p = self.params
@@ -71,19 +73,23 @@ class CunyFaceCnn(TorchModel):
 
     name = "cuny-face-cnn"
     version = "1.0"
+    cites = ('Coban, Zhao, Jean-Baptiste, "Audio-Visual Emotion and Sentiment Research", CUNY Graduate Center project '
+             'report, about 2020 (seed text cuny2020)')
     #: tiny, fast settings for the conformance checks (avbench check)
     conformance_params: ClassVar[dict] = {"max_epochs": 1, "channels": (4, 8), "dense_units": (8,)}
     accepts: ClassVar[frozenset[OutputKind]] = frozenset({OutputKind.IMAGE_STACK})
 
     class Params(TorchParams):
-        channels: tuple[int, ...] = Field((32, 64), min_length=1)
-        kernel_size: int = Field(3, ge=1)
-        padding: int = Field(0, ge=0)
-        pool: int = Field(2, ge=1)
-        dense_units: tuple[int, ...] = (128,)
-        dropout: float = Field(0.0, ge=0, lt=1)
-        max_epochs: int = Field(5, ge=1)
-        patience: int = Field(5, ge=1)
+        channels: tuple[int, ...] = Field((32, 64), min_length=1,
+                                          description="output channels of each Conv2D + ReLU + MaxPool block")
+        kernel_size: int = Field(3, ge=1, description="convolution kernel side")
+        padding: int = Field(0, ge=0, description="convolution zero padding (0: Keras 'valid')")
+        pool: int = Field(2, ge=1, description="max-pooling size")
+        dense_units: tuple[int, ...] = Field((128,),
+                                             description="units of the ReLU dense layers after the convolutions")
+        dropout: float = Field(0.0, ge=0, lt=1, description="dropout after each dense layer")
+        max_epochs: int = Field(5, ge=1, description="most training epochs (the text trained at most five)")
+        patience: int = Field(5, ge=1, description="epochs without improvement before early stopping")
 
     def build_trunk(self, input_shape: tuple[int, ...]) -> tuple[nn.Module, int]:
         p = self.params

@@ -45,14 +45,15 @@ class RavdessCnn(TorchModel):
     preferred_2d = OutputKind.SPECTROGRAM
 
     class Params(TorchParams):
-        filters: int = Field(16, ge=1)
-        kernel_size: int = Field(3, ge=1)
-        padding: int = Field(0, ge=0)
-        pool: int = Field(2, ge=1)
-        dropout: float = Field(0.5, ge=0, lt=1)
-        lr: float = Field(1e-5, gt=0)
-        patience: int = Field(10, ge=1)
-        max_epochs: int = Field(100, ge=1)
+        filters: int = Field(16, ge=1, description="convolution output channels")
+        kernel_size: int = Field(3, ge=1, description="convolution kernel side")
+        padding: int = Field(0, ge=0,
+                             description="convolution zero padding (0: the text's 'zero padding' read as none)")
+        pool: int = Field(2, ge=1, description="max-pooling size")
+        dropout: float = Field(0.5, ge=0, lt=1, description="dropout after pooling")
+        lr: float = Field(1e-5, gt=0, description="Adam learning rate")
+        patience: int = Field(10, ge=1, description="epochs without improvement before early stopping")
+        max_epochs: int = Field(100, ge=1, description="most training epochs (the text gives no limit)")
 
     def build_trunk(self, input_shape: tuple[int, ...]) -> tuple[nn.Module, int]:
         p = self.params

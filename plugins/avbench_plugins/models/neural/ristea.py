@@ -30,13 +30,13 @@ from .layers import Conv2dTrunk, mlp
 class RisteaParams(TorchParams):
     """The text's optimiser settings; the classifier is two FC layers (``hidden_units`` then the classes)."""
 
-    lr: float = Field(1e-4, gt=0)
-    weight_decay: float = Field(5e-5, ge=0)
-    batch_size: int = Field(32, ge=1)
-    max_epochs: int = Field(4, ge=1)
-    patience: int = Field(2, ge=1)
-    hidden_units: int = Field(128, ge=1)
-    head_dropout: float = Field(0.0, ge=0, lt=1)
+    lr: float = Field(1e-4, gt=0, description="Adam learning rate")
+    weight_decay: float = Field(5e-5, ge=0, description="Adam weight decay (L2 penalty)")
+    batch_size: int = Field(32, ge=1, description="clips per training batch")
+    max_epochs: int = Field(4, ge=1, description="most training epochs (the text stops after about four)")
+    patience: int = Field(2, ge=1, description="epochs without improvement before early stopping")
+    hidden_units: int = Field(128, ge=1, description="units of the hidden FC layer before the classes")
+    head_dropout: float = Field(0.0, ge=0, lt=1, description="dropout after the hidden FC layer")
 
 
 def resize_2d(x: np.ndarray, size: tuple[int, int]) -> np.ndarray:
@@ -67,15 +67,19 @@ class RisteaAudioCnn(_RisteaModel):
 
     name = "ristea-audio-cnn"
     version = "1.0"
+    cites = ('Ristea, Dutu, Radoi 2019, "Emotion Recognition System from Speech and Visual Information based on '
+             'Convolutional Neural Networks" (seed text ristea2019)')
     #: tiny, fast settings for the conformance checks (avbench check)
     conformance_params: ClassVar[dict] = {"max_epochs": 1, "resize": (32, 24), "channels": (4, 8), "feature_units": 8, "hidden_units": 8}
     accepts: ClassVar[frozenset[OutputKind]] = frozenset({OutputKind.SPECTROGRAM})
     preferred_2d = OutputKind.SPECTROGRAM
 
     class Params(RisteaParams):
-        resize: tuple[int, int] | None = (192, 120)
-        channels: tuple[int, ...] = Field((16, 32, 64), min_length=1)
-        feature_units: int = Field(64, ge=1)
+        resize: tuple[int, int] | None = Field(
+            (192, 120), description="(height, width) the spectrogram is resized to (bilinear); None: as given")
+        channels: tuple[int, ...] = Field((16, 32, 64), min_length=1,
+                                          description="output channels of each Conv(3x3) + ReLU + MaxPool block")
+        feature_units: int = Field(64, ge=1, description="units of the feature layer (the trunk's width)")
 
     def preprocess(self, x: np.ndarray) -> np.ndarray:
         return resize_2d(x, self.params.resize) if self.params.resize else x
@@ -101,21 +105,28 @@ class RisteaFramesCnn(_RisteaModel):
 
     name = "ristea-frames-cnn"
     version = "1.0"
+    cites = ('Ristea, Dutu, Radoi 2019, "Emotion Recognition System from Speech and Visual Information based on '
+             'Convolutional Neural Networks" (seed text ristea2019)')
     #: tiny, fast settings for the conformance checks (avbench check)
     conformance_params: ClassVar[dict] = {"max_epochs": 1, "n_frames": 4, "frame_size": (24, 20), "channels": (4, 8), "feature_units": 8, "hidden_units": 8}
     accepts: ClassVar[frozenset[OutputKind]] = frozenset({OutputKind.IMAGE_STACK})
 
     class Params(RisteaParams):
-        n_frames: int = Field(20, ge=1)
-        frame_size: tuple[int, int] = (98, 80)
-        channels: tuple[int, ...] = Field((64, 128, 256), min_length=1)
-        feature_units: int = Field(256, ge=1)
-        augment: bool = True
-        max_rotation_deg: float = Field(10.0, ge=0)
-        min_crop: float = Field(0.85, gt=0, le=1)
-        flip_probability: float = Field(0.5, ge=0, le=1)
-        max_gain: float = Field(0.2, ge=0)
-        max_offset: float = Field(0.2, ge=0)
+        n_frames: int = Field(20, ge=1, description="frames per clip (resampled, equally spaced), the image's channels")
+        frame_size: tuple[int, int] = Field((98, 80), description="(height, width) faces are resized to")
+        channels: tuple[int, ...] = Field((64, 128, 256), min_length=1,
+                                          description="output channels of each Conv(3x3) + ReLU + MaxPool block")
+        feature_units: int = Field(256, ge=1, description="units of the feature layer (the trunk's width)")
+        augment: bool = Field(True,
+                              description="augment training batches on the fly (rotation, crop, flip, illumination)")
+        max_rotation_deg: float = Field(10.0, ge=0, description="largest rotation, either way, in degrees")
+        min_crop: float = Field(0.85, gt=0, le=1, description="smallest zoom-in crop, as a fraction of the frame side")
+        flip_probability: float = Field(0.5, ge=0, le=1, description="probability of a horizontal flip")
+        max_gain: float = Field(
+            0.2, ge=0,
+            description="largest illumination gain change, either way: intensities times 1 +- this (standardised)")
+        max_offset: float = Field(
+            0.2, ge=0, description="largest illumination offset, either way, added to the standardised intensities")
 
     def preprocess(self, x: np.ndarray) -> np.ndarray:
         n = self.params.n_frames

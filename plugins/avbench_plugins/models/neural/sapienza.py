@@ -36,17 +36,22 @@ class SapienzaMfccCnn(TorchModel):
 
     name = "sapienza-mfcc-cnn"
     version = "1.0"
+    cites = ('Coppola, D\'aprile, Gryka, Lazzaroni, "Emotion Recognition by Audio and Video", Sapienza AI Lab course '
+             'report, 2023/24 (seed text sapienza2024)')
     #: tiny, fast settings for the conformance checks (avbench check)
     conformance_params: ClassVar[dict] = {"max_epochs": 2, "channels": (4, 8)}
     accepts: ClassVar[frozenset[OutputKind]] = frozenset({OutputKind.SPECTROGRAM, OutputKind.SEQUENCE})
     preferred_2d = OutputKind.SPECTROGRAM
 
     class Params(TorchParams):
-        channels: tuple[int, ...] = Field((16, 32, 64, 128), min_length=1)
-        kernel_size: int = Field(3, ge=1)
-        fc_units: tuple[int, ...] = (256, 64)
-        dropout: float = Field(0.5, ge=0, lt=1)
-        monitor: Literal["val_loss", "val_accuracy"] = "val_accuracy"
+        channels: tuple[int, ...] = Field((16, 32, 64, 128), min_length=1,
+                                          description="output channels of each Conv2d + ReLU + MaxPool block")
+        kernel_size: int = Field(3, ge=1, description="convolution kernel side (padding keeps the size)")
+        fc_units: tuple[int, ...] = Field((256, 64), description="units of the FC layers after the convolutions")
+        dropout: float = Field(0.5, ge=0, lt=1, description="dropout after each FC layer")
+        monitor: Literal["val_loss", "val_accuracy"] = Field(
+            "val_accuracy",
+            description="validation measure that picks the kept epoch (the text keeps the best accuracy)")
 
     def build_trunk(self, input_shape: tuple[int, ...]) -> tuple[nn.Module, int]:
         p = self.params
@@ -68,6 +73,8 @@ class SapienzaBlendshapeLstm(TorchModel):
 
     name = "sapienza-blendshape-lstm"
     version = "1.0"
+    cites = ('Coppola, D\'aprile, Gryka, Lazzaroni, "Emotion Recognition by Audio and Video", Sapienza AI Lab course '
+             'report, 2023/24 (seed text sapienza2024)')
     #: tiny, fast settings for the conformance checks (avbench check)
     conformance_params: ClassVar[dict] = {"max_epochs": 2, "lstm_units": (8,), "dense_units": 8, "max_len": 12}
     accepts: ClassVar[frozenset[OutputKind]] = frozenset({OutputKind.SEQUENCE, OutputKind.SPECTROGRAM})
@@ -75,10 +82,10 @@ class SapienzaBlendshapeLstm(TorchModel):
     time_major = True
 
     class Params(TorchParams):
-        lstm_units: tuple[int, ...] = Field((64, 64), min_length=1)
-        dropout: float = Field(0.3, ge=0, lt=1)
-        dense_units: int = Field(32, ge=1)
-        max_len: int | None = Field(50, ge=1)
+        lstm_units: tuple[int, ...] = Field((64, 64), min_length=1, description="units of each stacked LSTM layer")
+        dropout: float = Field(0.3, ge=0, lt=1, description="dropout after each LSTM layer")
+        dense_units: int = Field(32, ge=1, description="units of the ReLU dense layer (the trunk's width)")
+        max_len: int | None = Field(50, ge=1, description="frames sequences are padded or cut to (the text's 50)")
 
     def build_trunk(self, input_shape: tuple[int, ...]) -> tuple[nn.Module, int]:
         p = self.params

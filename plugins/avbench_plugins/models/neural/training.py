@@ -41,20 +41,29 @@ class TrainParams(Params):
     ``val_fraction = 0`` trains ``max_epochs`` epochs and keeps the last one.
     """
 
-    lr: float = Field(1e-3, gt=0)
-    weight_decay: float = Field(0.0, ge=0)
-    batch_size: int = Field(32, ge=1)
-    max_epochs: int = Field(50, ge=1)
-    early_stopping: bool = True
-    patience: int = Field(10, ge=1)
-    monitor: Literal["val_loss", "val_accuracy"] = "val_loss"
-    val_fraction: float = Field(0.1, ge=0, lt=1)
-    class_weight: Literal["none", "balanced"] = "none"
-    seed: int | None = None
-    device: str = Field("auto", pattern=r"^(auto|cpu|cuda(:\d+)?)$")
-    num_threads: int | None = Field(None, ge=1)
-    deterministic: bool = True
-    keep_checkpoint: bool = False
+    lr: float = Field(1e-3, gt=0, description="Adam learning rate")
+    weight_decay: float = Field(0.0, ge=0, description="Adam weight decay (L2 penalty)")
+    batch_size: int = Field(32, ge=1, description="clips per training batch")
+    max_epochs: int = Field(50, ge=1, description="most training epochs")
+    early_stopping: bool = Field(
+        True, description="stop once monitor has not improved for patience epochs (the best epoch is kept)")
+    patience: int = Field(10, ge=1, description="epochs without improvement before early stopping")
+    monitor: Literal["val_loss", "val_accuracy"] = Field(
+        "val_loss", description="validation measure that picks the kept epoch and drives early stopping")
+    val_fraction: float = Field(
+        0.1, ge=0, lt=1,
+        description="no validation clips: hold out this fraction of training clips (stratified); 0: last epoch")
+    class_weight: Literal["none", "balanced"] = Field(
+        "none", description="'balanced': weight the loss by inverse class frequency")
+    seed: int | None = Field(None, description="seeds initialisation and batch order; None: the run's seed")
+    device: str = Field("auto", pattern=r"^(auto|cpu|cuda(:\d+)?)$",
+                        description="'auto' (the run's device, else CUDA when present), 'cpu', 'cuda' or 'cuda:N'")
+    num_threads: int | None = Field(
+        None, ge=1, description="torch threads while training; None: as the run sets them ([benchmark] torch_threads)")
+    deterministic: bool = Field(True,
+                                description="torch deterministic algorithms, so the same seed gives the same weights")
+    keep_checkpoint: bool = Field(
+        False, description="keep the best epoch's checkpoint file in the cache folder (deleted otherwise)")
 
 
 TRAIN_FIELDS: frozenset[str] = frozenset(TrainParams.model_fields)

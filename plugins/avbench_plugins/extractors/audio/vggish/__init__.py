@@ -42,7 +42,8 @@ class VggishParams(AudioParams):
     quantize: bool = Field(True, description="with pca: clip to [-2, 2] and quantise to 0..255 as the release")
     final_relu: bool = Field(False, description="ReLU on the embedding (harritaylor/torchvggish and TF before "
                                                 "Aug 2020); the release's embedding is pre-activation")
-    device: Literal["auto", "cpu", "cuda"] = "auto"
+    device: Literal["auto", "cpu", "cuda"] = Field(
+        "auto", description="torch device: 'auto' (the run's device, else CUDA when present), 'cpu' or 'cuda'")
     batch_size: int = Field(64, gt=0, description="examples per forward pass")
 
 
@@ -124,6 +125,7 @@ class Vggish(_VggishExtractor):
 
     name = "vggish"
     version = "1.0"
+    cites = 'Hershey et al. 2017, "CNN Architectures for Large-Scale Audio Classification", ICASSP 2017'
     output_kind: ClassVar[OutputKind] = OutputKind.SEQUENCE
 
     def output_shape(self) -> tuple[int | None, ...]:
@@ -138,6 +140,7 @@ class VggishMean(_VggishExtractor):
 
     name = "vggish-mean"
     version = "1.0"
+    cites = 'Hershey et al. 2017, "CNN Architectures for Large-Scale Audio Classification", ICASSP 2017'
     output_kind: ClassVar[OutputKind] = OutputKind.VECTOR
 
     def output_shape(self) -> tuple[int | None, ...]:

@@ -30,6 +30,7 @@ from avbench.contract import (
 from avbench.registry import Registry, UnknownPluginError, get_registry, registry_with
 from avbench.storage.fold_store import write_predictions_frame, write_record
 
+from .corpora import class_coverage, source_clip
 from .failures import is_failed_work, one_line
 from .output_checks import FixedAxes, InvalidOutputError, checked_features, checked_probabilities
 from .determinism import apply_determinism
@@ -193,7 +194,7 @@ class FoldData:
         name = branch.extractor.plugin
         extractor = plugin_for(branch.extractor, PluginKind.EXTRACTOR, self.unit.context)
         try:
-            value = checked_features(extractor, extractor.extract(self.unit.clips[clip_id]), clip_id)
+            value = checked_features(extractor, extractor.extract(source_clip(self.unit.clips[clip_id])), clip_id)
         except Exception as exc:
             reason = exc.reason if isinstance(exc, ClipError) else f"{type(exc).__name__}: {exc}"
             raise InvalidOutputError(f"clip {clip_id}: re-extracting its {name} features for branch "
@@ -239,7 +240,7 @@ class FoldData:
         if value is None:
             extractor = plugin_for(branch.extractor, PluginKind.EXTRACTOR, unit.context)
             rng = np.random.default_rng([unit.seed, k, int(feature_key({}, {}, clip.clip_id)[:8], 16)])
-            value = checked_features(extractor, extractor.features(augmenter.augment(extractor.load(clip), rng)),
+            value = checked_features(extractor, extractor.features(augmenter.augment(extractor.load(source_clip(clip)), rng)),
                                      clip.clip_id)
             self.cache.put(branch.extractor.plugin, key, value)
         self.fixed_axes[branch.name].check([clip.clip_id], [value])
@@ -303,7 +304,7 @@ def measure_latency(unit: FoldUnit, predictor: Any, test_ids: list[str]) -> dict
     for clip_id in test_ids[: unit.latency_clips]:
         clip = unit.clips[clip_id]
         start = time.perf_counter()
-        features = {name: [ex.extract(clip)] for name, ex in extractors.items()}
+        features = {name: [ex.extract(source_clip(clip))] for name, ex in extractors.items()}
         predict(unit, predictor, features)
         times.append((time.perf_counter() - start) * 1000)
     if not times:
@@ -320,6 +321,8 @@ def run_fold(unit: FoldUnit) -> dict[str, Any]:
                               "classes": list(unit.classes), "avbench_version": __version__,
                               "test_subjects": list(unit.fold.test_subjects), "started": started.isoformat(),
                               **dict(unit.metadata)}
+    if unit.metadata.get("cross_corpus"):  # which classes each side of the fold has
+        record["class_coverage"] = class_coverage(unit.clips, sorted(unit.fold.training_side()), unit.fold.test)
     data: FoldData | None = None
     try:
         record["computed_with"] = apply_determinism(unit)

@@ -139,7 +139,9 @@ def experiment_metadata(config: BenchmarkConfig, experiment: str, protocol: str,
             or "(description at compute time not recorded)"
     else:
         description = exp.description
+    transductive = any(br.normalise is not None and br.normalise.transductive for br in exp.branches.values())
     return {"description": description, "substitutions": list(exp.substitutions),
+            "transductive": bool(row.get("transductive")) if row.get("stale") else transductive,
             **reported_fields(config, experiment, protocol)}
 
 

@@ -78,6 +78,8 @@ def _short_commit(commit: str) -> str:
 def notes(row: dict[str, Any]) -> str:
     out = []
     status = row.get("status")
+    if row.get("transductive"):
+        out.append("transductive: test speakers or corpora standardised by their own unlabelled test clips")
     if status == "partial":
         expected = row.get("folds_expected")
         out.append(f"partial: {row.get('folds', 0)} of {expected if expected is not None else '?'} folds"

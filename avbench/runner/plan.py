@@ -24,6 +24,7 @@ from avbench.storage.fold_store import CorruptResultError, read_predictions, rea
 
 from .corpora import class_coverage, experiment_clips, source_clip, source_id
 from .determinism import source_revision
+from .normalise import check_fold as check_normalisation
 from .seeds import default_seeds
 from .units import BranchSpec, ExtractTask, FoldUnit, PluginSpec
 
@@ -500,6 +501,7 @@ def fold_units(plan: Plan, config: BenchmarkConfig, registry: Registry, skipped:
                                     f"({count} with: {reason})"})
             continue
         seeds = exp.config.seeds or default_seeds(exp.branches, exp.fusion, config.benchmark, registry)
+        normalise_settings = {b: br.normalise.model_dump() for b, br in exp.config.branches.items() if br.normalise}
         first = True
         for protocol_key in exp.config.protocols:
             try:
@@ -511,6 +513,7 @@ def fold_units(plan: Plan, config: BenchmarkConfig, registry: Registry, skipped:
                     check_no_leakage(fold, clip_map, f"protocol {protocol_key}")
                     if exp.config.multi_corpus:
                         check_test_classes(fold, clip_map, exp.classes, f"protocol {protocol_key}")
+                    check_normalisation(fold, clip_map, normalise_settings, f"protocol {protocol_key}")
             except Exception as exc:
                 errors.append({"experiment": exp.name, "protocol": protocol_key,
                                "error": f"{type(exc).__name__}: {exc}".splitlines()[0]})
@@ -521,6 +524,7 @@ def fold_units(plan: Plan, config: BenchmarkConfig, registry: Registry, skipped:
             exp_fp = stable_hash({**identity, "data": data_hash, "seeds": seeds, "skipped": exp_skipped})
             metadata = {"dataset": exp.dataset.name, "dataset_plugin": exp.dataset.plugin.identity,
                         "corpora": list(exp.config.corpora), "cross_corpus": exp.config.multi_corpus,
+                        "transductive": any(s["transductive"] for s in normalise_settings.values()),
                         "synthetic": exp.dataset.synthetic, "plugins": plugin_versions(exp, protocol_spec),
                         "setup": identity, "computed_with": source, "config_fingerprint": stable_hash(identity), "data_fingerprint": data_hash,
                         "description": exp.config.description,

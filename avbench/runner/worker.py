@@ -10,6 +10,7 @@ import json
 import sys
 import time
 import traceback
+from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Any, Mapping, Sequence
 
@@ -32,6 +33,7 @@ from avbench.storage.fold_store import write_predictions_frame, write_record
 
 from .corpora import class_coverage, source_clip
 from .failures import is_failed_work, one_line
+from .normalise import FoldNormaliser, settings_of
 from .output_checks import FixedAxes, InvalidOutputError, checked_features, checked_probabilities
 from .determinism import apply_determinism
 from .units import BranchSpec, ExtractOutcome, ExtractTask, FoldUnit, PluginSpec
@@ -138,6 +140,8 @@ class FoldData:
         self.index = {label: i for i, label in enumerate(unit.classes)}
         self.augmentation_errors: dict[str, str] = {}
         self.warnings: list[str] = []
+        settings = settings_of(unit)
+        self.normaliser = FoldNormaliser(settings, unit.clips) if settings else None
         registry = registry_with(unit.modules)
         self.kinds = {b.name: registry.info(b.extractor.plugin).cls.output_kind for b in unit.branches}
         self.fixed_axes = {b.name: FixedAxes(b.name, b.extractor.plugin, self.kinds[b.name]) for b in unit.branches}
@@ -250,13 +254,19 @@ class FoldData:
 def fit_predictor(unit: FoldUnit, data: FoldData) -> tuple[Any, dict[str, int]]:
     """Fit the experiment's model (one branch) or fusion (several) on the fold's training side."""
     registry = registry_with(unit.modules)
-    train = data.augmented(data.batch(data.usable(unit.fold.train)))
+    plain = data.batch(data.usable(unit.fold.train))
+    train = data.augmented(plain)
     val_ids = data.usable(unit.fold.val)
     val = data.batch(val_ids) if val_ids else None
+    meta_ids = data.usable(unit.fold.meta)
+    meta = data.batch(meta_ids) if meta_ids else None
     sizes = {"train": len(data.usable(unit.fold.train)), "train_with_augmentation": len(train.y),
              "val": len(val_ids), "meta": 0, "failed_augmentations": len(data.augmentation_errors)}
     if len(train.y) == 0:
         raise RuntimeError("no usable training clips in this fold")
+    if data.normaliser is not None:  # statistics from the training side's own clips, never from test clips
+        data.normaliser.fit([b for b in (plain, val, meta) if b is not None])
+        train, val, meta = (data.normaliser.training(b) if b is not None else None for b in (train, val, meta))
     if unit.fusion is None:
         (branch,) = unit.branches
         model = registry.create(branch.model.ref, PluginKind.MODEL, unit.context)
@@ -264,14 +274,13 @@ def fit_predictor(unit: FoldUnit, data: FoldData) -> tuple[Any, dict[str, int]]:
         model.fit(train.features[branch.name], train.y, n_classes=len(unit.classes),
                   X_val=val.features[branch.name] if val else None, y_val=val.y if val else None)
         return model, sizes
-    meta_ids = data.usable(unit.fold.meta)
     sizes["meta"] = len(meta_ids)
     fusion = registry.create(unit.fusion.ref, PluginKind.FUSION, unit.context)
     models = {b.name: registry.create(b.model.ref, PluginKind.MODEL, unit.context)
               for b in unit.branches if b.model is not None}
     for name, model in models.items():
         model.input_kind = data.kinds[name]
-    fusion.fit(FusionData(train, len(unit.classes), val=val, meta=data.batch(meta_ids) if meta_ids else None),
+    fusion.fit(FusionData(train, len(unit.classes), val=val, meta=meta),
                models, factory_for(registry, unit.context))
     return fusion, sizes
 
@@ -297,7 +306,17 @@ def predict(unit: FoldUnit, predictor: Any, features: Mapping[str, list],
     return checked_probabilities(proba, ids, len(unit.classes), predictor_name(unit))
 
 
-def measure_latency(unit: FoldUnit, predictor: Any, test_ids: list[str]) -> dict[str, Any]:
+def test_features(data: FoldData, test_ids: list[str]) -> Mapping[str, list]:
+    """The test clips' features as the predictor sees them: standardised when a branch declares it."""
+    batch = data.batch(test_ids)
+    if data.normaliser is None:
+        return batch.features
+    data.normaliser.fit_test(replace(batch, y=np.full(len(batch.y), -1)))  # unlabelled: no test label reaches it
+    return data.normaliser.testing(batch).features
+
+
+def measure_latency(unit: FoldUnit, predictor: Any, test_ids: list[str],
+                    normaliser: FoldNormaliser | None = None) -> dict[str, Any]:
     """End-to-end time per clip: decode + extract every branch (no cache) + predict, one clip at a time."""
     extractors = {b.name: plugin_for(b.extractor, PluginKind.EXTRACTOR, unit.context) for b in unit.branches}
     times = []
@@ -305,6 +324,8 @@ def measure_latency(unit: FoldUnit, predictor: Any, test_ids: list[str]) -> dict
         clip = unit.clips[clip_id]
         start = time.perf_counter()
         features = {name: [ex.extract(source_clip(clip))] for name, ex in extractors.items()}
+        if normaliser is not None:
+            features = normaliser.test_features(features, [clip_id])
         predict(unit, predictor, features)
         times.append((time.perf_counter() - start) * 1000)
     if not times:
@@ -332,7 +353,7 @@ def run_fold(unit: FoldUnit) -> dict[str, Any]:
         fit_s = time.perf_counter() - t0
         test_ids = data.usable(unit.fold.test)
         t0 = time.perf_counter()
-        proba = (predict(unit, predictor, data.batch(test_ids).features, test_ids) if test_ids
+        proba = (predict(unit, predictor, test_features(data, test_ids), test_ids) if test_ids
                  else np.zeros((0, len(unit.classes))))
         predict_s = time.perf_counter() - t0
         stored = write_predictions(unit, test_ids, proba)
@@ -340,7 +361,7 @@ def run_fold(unit: FoldUnit) -> dict[str, Any]:
                       predict_seconds=predict_s, device=getattr(predictor, "device", "cpu"),
                       skipped_test_clips=sorted(c for c in unit.fold.test if c in unit.skipped), **stored)
         if unit.latency_clips and test_ids:
-            record["latency"] = measure_latency(unit, predictor, test_ids)
+            record["latency"] = measure_latency(unit, predictor, test_ids, data.normaliser)
     except Exception as exc:
         record.update(status="error", error=f"{type(exc).__name__}: {exc}".splitlines()[0],
                       traceback=traceback.format_exc())

@@ -385,5 +385,13 @@ def write_predictions(unit: FoldUnit, test_ids: list[str], proba: np.ndarray) ->
         "predicted": [unit.classes[i] for i in predicted],
         "predicted_index": predicted.astype(np.int64),
         "probabilities": [row.tolist() for row in proba],
-    }, schema_overrides={"probabilities": pl.List(pl.Float64), "label_index": pl.Int64})
+        # breakdowns: what the dataset says of each clip (None where it does not say)
+        "gender": [_text(c.meta.get("gender")) for c in clips],
+        "corpus": [_text(c.meta.get("corpus")) for c in clips],
+    }, schema_overrides={"probabilities": pl.List(pl.Float64), "label_index": pl.Int64,
+                         "gender": pl.String, "corpus": pl.String})
     return write_predictions_frame(unit.stem.with_suffix(".parquet"), frame)
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)

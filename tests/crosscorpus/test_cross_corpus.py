@@ -112,3 +112,10 @@ angri = "other"
     assert "experiments.bad.test: no dataset 'd' declared" in lines
     assert "experiments.bad.label_map.a.angri: not a label of dataset plugin 'toy-dataset' (did you mean 'angry'?)" \
         in lines
+
+
+def test_predictions_name_each_test_clips_corpus_for_breakdowns(corpora_benchmark, tmp_path):
+    run_benchmark(corpora_benchmark(CROSS), progress=False, only=["a-to-b"])
+    frame = pl.read_parquet(next((tmp_path / "runs/cc/a-to-b").glob("*/seed-0/*.parquet")))
+    assert set(frame["corpus"]) == {"b"}
+    assert frame["gender"].null_count() == frame.height  # the toy corpus says nothing of gender

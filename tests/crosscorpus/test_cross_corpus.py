@@ -77,6 +77,7 @@ protocols = ["loco"]
         assert record["sizes"] == {**record["sizes"], "train": 2 * 18, "test": 18}
     results = pl.read_csv(tmp_path / "leaderboards/cc/results.csv")
     assert results["dataset"].to_list() == ["a + b + c"]
+    assert results["status"].to_list() == ["ok"]  # current: the leaderboard recomputes the same setup
     assert results["bootstrap_subjects"].to_list() == [9]  # namespaced: a/01 and b/01 are two speakers
 
 

@@ -83,22 +83,13 @@ def check_against_registry(config: BenchmarkConfig, registry: Registry) -> list[
                             f"; known: {', '.join(METRICS)}")
     for exp_name, exp in config.experiments.items():
         key = f"experiments.{exp_name}"
-        dataset_cls = None
-        if exp.dataset not in config.datasets:
-            problems.append(f"{key}.dataset: no dataset {exp.dataset!r} declared"
-                            f"{did_you_mean(exp.dataset, config.datasets)}")
-        elif exp.dataset in config.datasets and config.datasets[exp.dataset].plugin in registry.plugins:
-            dataset_cls = registry.plugins[config.datasets[exp.dataset].plugin].cls
-        for i, protocol in enumerate(exp.protocols):
-            if protocol not in config.protocols:
-                problems.append(f"{key}.protocols[{i}]: no protocol {protocol!r} declared"
-                                f"{did_you_mean(protocol, config.protocols)}")
-        if exp.classes and dataset_cls is not None and dataset_cls.labels:
-            for c in exp.classes:
-                if c not in dataset_cls.labels:
-                    problems.append(f"{key}.classes: {c!r} is not a label of dataset plugin "
-                                    f"{dataset_cls.name!r}{did_you_mean(c, dataset_cls.labels)}; "
-                                    f"labels: {', '.join(dataset_cls.labels)}")
+        dataset_classes = check_experiment_data(config, exp_name, registry, problems)
+        dataset_cls = next(iter(dataset_classes.values()), None) if not exp.multi_corpus else None
+        if exp.train is None:
+            for i, protocol in enumerate(exp.protocols):
+                if protocol not in config.protocols:
+                    problems.append(f"{key}.protocols[{i}]: no protocol {protocol!r} declared"
+                                    f"{did_you_mean(protocol, config.protocols)}")
         for branch_name, branch in exp.branches.items():
             bkey = f"{key}.branches.{branch_name}"
             extractor = check_ref(f"{bkey}.extractor", branch.extractor, PluginKind.EXTRACTOR)
@@ -111,13 +102,65 @@ def check_against_registry(config: BenchmarkConfig, registry: Registry) -> list[
             if extractor is not None and augmenter is not None and augmenter.modality is not extractor.modality:
                 problems.append(f"{bkey}.augment: {augmenter.name!r} augments {augmenter.modality.value}, "
                                 f"extractor {extractor.name!r} reads {extractor.modality.value}")
-            if (extractor is not None and dataset_cls is not None
-                    and extractor.modality.value not in dataset_cls.modalities):
-                problems.append(f"{bkey}.extractor: {extractor.name!r} reads {extractor.modality.value}, "
-                                f"dataset plugin {dataset_cls.name!r} has {list(dataset_cls.modalities)}")
+            for cls in dataset_classes.values():
+                if extractor is not None and extractor.modality.value not in cls.modalities:
+                    problems.append(f"{bkey}.extractor: {extractor.name!r} reads {extractor.modality.value}, "
+                                    f"dataset plugin {cls.name!r} has {list(cls.modalities)}")
+            if branch.normalise is not None and extractor is not None \
+                    and extractor.output_kind.value not in ("vector", "sequence"):
+                problems.append(f"{bkey}.normalise: standardises vector or sequence features; extractor "
+                                f"{extractor.name!r} gives {extractor.output_kind.value!r}")
+            if branch.normalise is not None and branch.normalise.scope == "corpus" and not exp.multi_corpus:
+                problems.append(f"{bkey}.normalise.scope: 'corpus' needs several datasets (one corpus is "
+                                f"scope 'global')")
+            if (branch.normalise is not None and branch.normalise.scope == "corpus"
+                    and not branch.normalise.transductive and exp.multi_corpus):
+                unseen = exp.test or []  # `datasets` protocols are checked fold by fold when planning
+                if unseen:
+                    problems.append(f"{bkey}.normalise: per-corpus statistics of {', '.join(unseen)} would come "
+                                    f"from test clips (a corpus seen only at test time has no training clips): "
+                                    f"set transductive = true, or use scope 'global' or 'speaker'")
         if exp.fusion is not None:
             check_ref(f"{key}.fusion", exp.fusion, PluginKind.FUSION)
     return problems
+
+
+def check_experiment_data(config: BenchmarkConfig, exp_name: str, registry: Registry,
+                          problems: list[str]) -> dict[str, Any]:
+    """Datasets, label maps and classes of one experiment; returns its datasets' plugin classes by name."""
+    exp = config.experiments[exp_name]
+    key = f"experiments.{exp_name}"
+    where = {name: "dataset" for name in [exp.dataset] if name}
+    where.update({name: "datasets" for name in exp.datasets or []})
+    where.update({name: "train" for name in exp.train or []})
+    where.update({name: "test" for name in exp.test or []})
+    classes: dict[str, Any] = {}
+    for name, field in where.items():
+        if name not in config.datasets:
+            problems.append(f"{key}.{field}: no dataset {name!r} declared{did_you_mean(name, config.datasets)}")
+        elif config.datasets[name].plugin in registry.plugins:
+            classes[name] = registry.plugins[config.datasets[name].plugin].cls
+    for name, mapping in exp.label_map.items():
+        labels = classes[name].labels if name in classes else ()
+        for label in mapping:
+            if labels and label not in labels:
+                problems.append(f"{key}.label_map.{name}.{label}: not a label of dataset plugin "
+                                f"{classes[name].name!r}{did_you_mean(label, labels)}; labels: {', '.join(labels)}")
+    if exp.classes:
+        test_side = exp.test if exp.test is not None else exp.corpora
+        for name in exp.corpora:
+            cls = classes.get(name)
+            if cls is None or not cls.labels:
+                continue
+            mapped = list(dict.fromkeys(m for m in (exp.mapped_label(name, l) for l in cls.labels) if m))
+            for c in exp.classes if name in test_side else ():
+                if c not in mapped:
+                    after = " after label_map" if exp.label_map.get(name) else ""
+                    hint = did_you_mean(c, cls.labels) if not after else ""
+                    problems.append(f"{key}.classes: {c!r} is not a label of dataset plugin {cls.name!r}"
+                                    f"{' (dataset ' + repr(name) + ', a test corpus)' if exp.multi_corpus else ''}"
+                                    f"{after}{hint}; labels: {', '.join(mapped)}")
+    return classes
 
 
 def resolve_dataset_root(name: str, config: BenchmarkConfig, base: Path,

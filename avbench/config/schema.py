@@ -88,12 +88,27 @@ class DatasetConfig(PluginRef):
         return self.env or "AVBENCH_" + re.sub(r"[^A-Za-z0-9]", "_", name).upper() + "_ROOT"
 
 
+class NormaliseConfig(Strict):
+    """Feature standardisation before any model or fusion sees a branch's features (see
+    :mod:`avbench.runner.normalise`).
+
+    ``scope``: ``global`` (one mean and SD over the training clips), ``corpus`` (per corpus) or
+    ``speaker`` (per subject). Statistics come from training clips only; a test speaker (or test corpus)
+    gets the training statistics unless ``transductive``, which normalises it by its own unlabelled
+    test clips (rows are then marked transductive).
+    """
+
+    scope: str = Field(pattern=r"^(global|corpus|speaker)$")
+    transductive: bool = False
+
+
 class BranchConfig(Strict):
     """One modality branch: an extractor, optional training-time augmentation, a model."""
 
     extractor: PluginRef
     model: PluginRef | None = None
     augment: PluginRef | None = None
+    normalise: NormaliseConfig | None = None
 
 
 class ReportedResult(Strict):
@@ -113,11 +128,26 @@ class ReportedResult(Strict):
     note: str = ""
 
 
-class ExperimentConfig(Strict):
-    """A system under test: branches, an optional fusion, and the protocols it runs under."""
+#: The protocol key of a ``train``/``test`` experiment: one fold, training corpora against test corpora.
+CROSS_CORPUS_PROTOCOL = "cross-corpus"
 
-    dataset: str
-    protocols: list[str] = Field(min_length=1)
+
+class ExperimentConfig(Strict):
+    """A system under test: branches, an optional fusion, and the protocols it runs under.
+
+    Its data is one ``dataset``, or several: ``datasets`` (split by a protocol such as
+    ``leave-one-corpus-out``), or ``train`` and ``test`` corpora (one fold, protocol ``cross-corpus``,
+    implicit). Clips of a multi-dataset experiment are namespaced ``<dataset>/<clip id>`` with subjects
+    ``<dataset>/<subject>`` and ``meta["corpus"]``; ``label_map`` maps a dataset's labels onto the shared
+    class set (``""`` drops a label).
+    """
+
+    dataset: str | None = None
+    datasets: list[str] | None = None
+    train: list[str] | None = None
+    test: list[str] | None = None
+    label_map: dict[str, dict[str, str]] = Field(default_factory=dict)
+    protocols: list[str] = Field(default_factory=list)
     branches: dict[str, BranchConfig] = Field(min_length=1)
     fusion: PluginRef | None = None
     classes: list[str] | None = None
@@ -160,6 +190,68 @@ class ExperimentConfig(Strict):
     @classmethod
     def _seeds_distinct(cls, value: list[int] | None) -> list[int] | None:
         return _distinct_seeds(value)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _implicit_protocol(cls, value: Any) -> Any:
+        """A ``train``/``test`` experiment runs under its own one-fold protocol, ``cross-corpus``."""
+        if isinstance(value, dict) and ("train" in value or "test" in value) and "protocols" not in value:
+            return {**value, "protocols": [CROSS_CORPUS_PROTOCOL]}
+        return value
+
+    @model_validator(mode="after")
+    def _one_way_to_name_data(self) -> "ExperimentConfig":
+        ways = [k for k, v in (("dataset", self.dataset), ("datasets", self.datasets),
+                               ("train/test", self.train or self.test)) if v]
+        if len(ways) != 1:
+            raise ValueError("name the data one way: `dataset`, `datasets` (e.g. for leave-one-corpus-out), or "
+                             f"`train` and `test` corpora (got {', '.join(ways) or 'none'})")
+        if (self.train is None) != (self.test is None) or (self.train is not None and not (self.train and self.test)):
+            raise ValueError("a cross-corpus experiment needs both `train` and `test`, each naming datasets")
+        if self.train is not None:
+            both = set(self.train) & set(self.test or [])
+            if both:
+                raise ValueError(f"dataset(s) {', '.join(sorted(both))} in both train and test")
+            if self.protocols != [CROSS_CORPUS_PROTOCOL]:
+                raise ValueError("a `train`/`test` experiment has one implicit protocol, "
+                                 f"{CROSS_CORPUS_PROTOCOL!r}: leave `protocols` out")
+        elif not self.protocols:
+            raise ValueError("protocols: at least one protocol is needed")
+        names = self.corpora
+        twice = repeated(names)
+        if twice:
+            raise ValueError(f"dataset(s) {', '.join(map(repr, twice))} listed twice")
+        if self.datasets is not None and len(self.datasets) < 2:
+            raise ValueError("`datasets` lists two or more datasets; use `dataset` for one")
+        unknown = [d for d in self.label_map if d not in names]
+        if unknown:
+            raise ValueError(f"label_map names dataset(s) {', '.join(map(repr, unknown))} the experiment does "
+                             f"not use (it uses {', '.join(names)})")
+        return self
+
+    @property
+    def corpora(self) -> list[str]:
+        """Every dataset the experiment reads, training corpora first."""
+        if self.dataset is not None:
+            return [self.dataset]
+        return list(self.datasets or []) or [*(self.train or []), *(self.test or [])]
+
+    @property
+    def multi_corpus(self) -> bool:
+        """Whether clips come from several datasets (and are therefore namespaced)."""
+        return self.dataset is None
+
+    @property
+    def data_label(self) -> str:
+        """How its rows name their data: ``ravdess``, ``ravdess -> crema-d``, ``a + b + c``."""
+        if self.train is not None:
+            return f"{' + '.join(self.train)} -> {' + '.join(self.test or [])}"
+        return " + ".join(self.corpora)
+
+    def mapped_label(self, dataset: str, label: str) -> str | None:
+        """``label`` of ``dataset`` in the shared class set; None when the map drops it."""
+        mapped = self.label_map.get(dataset, {}).get(label, label)
+        return mapped or None
 
     @model_validator(mode="after")
     def _fusion_matches_branches(self) -> "ExperimentConfig":

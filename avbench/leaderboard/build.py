@@ -139,7 +139,9 @@ def experiment_metadata(config: BenchmarkConfig, experiment: str, protocol: str,
             or "(description at compute time not recorded)"
     else:
         description = exp.description
+    transductive = any(br.normalise is not None and br.normalise.transductive for br in exp.branches.values())
     return {"description": description, "substitutions": list(exp.substitutions),
+            "transductive": bool(row.get("transductive")) if row.get("stale") else transductive,
             **reported_fields(config, experiment, protocol)}
 
 
@@ -200,11 +202,12 @@ def not_run_rows(config: BenchmarkConfig, output_dir: Path, present: set[tuple[s
         for protocol in [error["protocol"]] if error.get("protocol") else exp.protocols:
             if (error["experiment"], protocol) in present:
                 continue
-            dataset_plugin = config.datasets[exp.dataset].plugin
-            info = registry.plugins.get(dataset_plugin) if registry is not None else None
+            infos = [registry.plugins.get(config.datasets[d].plugin) if registry is not None else None
+                     for d in exp.corpora]
             classes = _declared_classes(config, error["experiment"], registry)
-            row = {"experiment": error["experiment"], "protocol": protocol, "dataset": exp.dataset,
-                   "synthetic": bool(info and info.cls.synthetic), "classes": classes, "n_classes": len(classes),
+            row = {"experiment": error["experiment"], "protocol": protocol, "dataset": exp.data_label,
+                   "synthetic": any(bool(info and info.cls.synthetic) for info in infos), "classes": classes,
+                   "n_classes": len(classes),
                    "folds": 0, "status": "not run", "stale": False, "error": error["error"][:500]}
             row.update(experiment_metadata(config, error["experiment"], protocol, row))
             rows.append(row)

@@ -78,6 +78,8 @@ def _short_commit(commit: str) -> str:
 def notes(row: dict[str, Any]) -> str:
     out = []
     status = row.get("status")
+    if row.get("transductive"):
+        out.append("transductive: test speakers or corpora standardised by their own unlabelled test clips")
     if status == "partial":
         expected = row.get("folds_expected")
         out.append(f"partial: {row.get('folds', 0)} of {expected if expected is not None else '?'} folds"
@@ -112,6 +114,11 @@ def notes(row: dict[str, Any]) -> str:
     return "; ".join(out)
 
 
+def is_cross_corpus(dataset: str) -> bool:
+    """Whether a row's data names several corpora (``a -> b``, ``a + b + c``): its table says cross-corpus."""
+    return " -> " in dataset or " + " in dataset
+
+
 def render_markdown(rows: list[dict[str, Any]], meta: dict[str, Any], metrics: list[str]) -> str:
     boot = meta.get("bootstrap") or {}
     lines = [f"# Leaderboard: {meta['benchmark']}", ""]
@@ -144,6 +151,8 @@ def render_markdown(rows: list[dict[str, Any]], meta: dict[str, Any], metrics: l
                "vs best", "reported", "latency p50/p95 ms", "computed with", "notes"]
     for (dataset, synthetic, classes, protocol), group in groups.items():
         kind = "SYNTHETIC demo data: not comparable with any published number" if synthetic else "real data"
+        if is_cross_corpus(dataset):
+            kind = f"cross-corpus, {kind}"
         lines += [f"## {dataset} ({kind}) · {len(classes)} classes · protocol {protocol}", "",
                   f"Classes: {', '.join(classes) if classes else 'unknown'}.", ""]
         shown = [r for r in group if not r.get("stale")]

@@ -16,13 +16,15 @@ from avbench.cache.file_hash import FileHashIndex, UnreadableMediaError
 from avbench.cache.input_hashes import input_hashes
 from avbench.config.loader import ConfigError, resolve_dataset_root
 from avbench.config.paths import UnsetVariableError, expand_path
-from avbench.config.schema import BenchmarkConfig, ExperimentConfig, PluginRef
+from avbench.config.schema import CROSS_CORPUS_PROTOCOL, BenchmarkConfig, ExperimentConfig, PluginRef
 from avbench.contract import Clip, Fold, PluginKind, RunContext
 from avbench.contract.errors import AvbenchError, ResourceMissingError
 from avbench.registry import Registry, did_you_mean
 from avbench.storage.fold_store import CorruptResultError, read_predictions, read_record
 
+from .corpora import class_coverage, experiment_clips, source_clip, source_id
 from .determinism import source_revision
+from .normalise import check_fold as check_normalisation
 from .seeds import default_seeds
 from .units import BranchSpec, ExtractTask, FoldUnit, PluginSpec
 
@@ -174,15 +176,20 @@ def classes_without_clips(config: BenchmarkConfig, names: Sequence[str], dataset
     problems = []
     for name in names:
         exp = config.experiments[name]
-        dataset = datasets[exp.dataset]
-        if not exp.classes or dataset.error:
-            continue
-        present = {c.label for c in dataset.clips}
-        for label in exp.classes:
-            if label not in present:
-                problems.append(f"{config.where(f'experiments.{name}.classes')}: class {label!r} has no clip in "
-                                f"dataset {exp.dataset!r} at {dataset.root} "
-                                f"(it has: {', '.join(sorted(present)) or 'no clip'})")
+        # every test side must hold every class: a dataset of a train/test experiment's training side need not
+        sides = exp.test if exp.test is not None else exp.corpora
+        for dataset_name in sides:
+            dataset = datasets[dataset_name]
+            if not exp.classes or dataset.error:
+                continue
+            present = {c.label for c in experiment_clips(exp, {dataset_name: dataset.clips})}
+            for label in exp.classes:
+                if label not in present:
+                    mapped = " after label_map" if exp.label_map.get(dataset_name) else ""
+                    side = " (a test corpus)" if exp.multi_corpus else ""
+                    problems.append(f"{config.where(f'experiments.{name}.classes')}: class {label!r} has no clip in "
+                                    f"dataset {dataset_name!r}{side} at {dataset.root}{mapped} "
+                                    f"(it has: {', '.join(sorted(present)) or 'no clip'})")
     return problems
 
 
@@ -212,7 +219,7 @@ def build_plan(config: BenchmarkConfig, registry: Registry, base: Path, only: Se
                          resources=resolve_resources(config, base))
     datasets: dict[str, DatasetState] = {}
     refusals: list[str] = []
-    for name in dict.fromkeys(config.experiments[n].dataset for n in names):
+    for name in dict.fromkeys(d for n in names for d in config.experiments[n].corpora):
         try:
             datasets[name] = load_dataset(name, config, registry, context, base, data_overrides, strict=strict)
         except ConfigError as exc:
@@ -246,9 +253,9 @@ def build_plan(config: BenchmarkConfig, registry: Registry, base: Path, only: Se
     unreadable: dict[tuple[str, str], str] = {}  # (dataset, clip) -> reason, to log once per clip
     for name in names:
         exp = config.experiments[name]
-        dataset = datasets[exp.dataset]
-        dataset_cls = registry.info(dataset.plugin.plugin).cls
-        classes = tuple(exp.classes or [l for l in dataset_cls.labels if any(c.label == l for c in dataset.clips)])
+        dataset = experiment_data(config, name, datasets)
+        present = {c.label for c in dataset.clips}
+        classes = tuple(exp.classes or [l for l in declared_classes(config, name, registry) if l in present])
         clips = [c for c in dataset.clips if c.label in classes]
         try:
             branches = tuple(
@@ -272,7 +279,7 @@ def build_plan(config: BenchmarkConfig, registry: Registry, base: Path, only: Se
             unreadable.setdefault((dataset.name, clip_id), reason)
         for branch in branches:
             plan.keys[branch.name] = {c.clip_id: feature_key(branch.extractor.identity, plan.media_hashes[c.clip_id],
-                                                             c.clip_id) for c in clips}
+                                                             source_id(c)) for c in clips}
         experiments[name] = plan
     hashes.save()
     if strict and unreadable:
@@ -304,7 +311,7 @@ def extraction_tasks(plan: Plan, known_bad: Collection[str] = ()) -> list[Extrac
                     continue
                 key = exp.keys[branch.name][clip.clip_id]
                 if key not in seen and not cache.has(spec.plugin, key):
-                    clips.append(clip)
+                    clips.append(source_clip(clip))  # as its dataset gave it: extractors may look ids up
                     keys.append(key)
                 seen.add(key)
     tasks = []
@@ -324,6 +331,16 @@ def check_no_leakage(fold: Fold, clips: dict[str, Clip], where: str) -> None:
     overlap = set(fold.test) & fold.training_side()
     if overlap:
         raise AvbenchError(f"{where}: fold {fold.name!r} has {len(overlap)} clip(s) in both train and test")
+
+
+def check_test_classes(fold: Fold, clips: dict[str, Clip], classes: Sequence[str], where: str) -> None:
+    """Every class of the experiment has a test clip in the fold (a cross-corpus test side may lack one)."""
+    coverage = class_coverage(clips, sorted(fold.training_side()), fold.test)
+    absent = [c for c in classes if c not in coverage["test"]]
+    if absent:
+        raise AvbenchError(f"{where}: fold {fold.name!r}: class(es) {', '.join(map(repr, absent))} of the experiment "
+                           f"have no test clip (test side has: {', '.join(coverage['test']) or 'no clip'}); "
+                           f"drop them from `classes` or map them with `label_map`")
 
 
 def _without_clip(reason: str, clip_id: str) -> str:
@@ -351,10 +368,15 @@ def diagnostics_summary(exp: ExperimentPlan, diagnostics: dict[str, dict]) -> di
 
 def declared_classes(config: BenchmarkConfig, experiment: str, registry: Registry) -> list[str]:
     """The experiment's classes as the config declares them: its list, else every label of its dataset plugin."""
-    classes = config.experiments[experiment].classes
-    if isinstance(classes, (list, tuple)) and classes:
-        return list(classes)
-    return list(registry.info(config.datasets[config.experiments[experiment].dataset].plugin).cls.labels)
+    exp = config.experiments[experiment]
+    if isinstance(exp.classes, (list, tuple)) and exp.classes:
+        return list(exp.classes)
+    per_dataset = []
+    for name in exp.corpora:
+        labels = registry.info(config.datasets[name].plugin).cls.labels
+        per_dataset.append(list(dict.fromkeys(m for m in (exp.mapped_label(name, l) for l in labels) if m)))
+    shared = set.intersection(*(set(labels) for labels in per_dataset))  # the class set every corpus has
+    return [label for label in per_dataset[0] if label in shared]
 
 
 def experiment_identity(config: BenchmarkConfig, experiment: str, registry: Registry, dataset: PluginSpec,
@@ -366,17 +388,66 @@ def experiment_identity(config: BenchmarkConfig, experiment: str, registry: Regi
     the leaderboard recomputes it from the config alone (:func:`config_identity`) to tell stale results from
     current ones. A new setting that can change a result is added here, once.
     """
-    return {
+    exp = config.experiments[experiment]
+    identity = {
         "avbench": __version__,
         "dataset": dataset.identity,
         "classes": declared_classes(config, experiment, registry),
-        "branches": [{"name": b.name, "extractor": b.extractor.identity,
-                      "model": b.model.identity if b.model else None,
-                      "augment": b.augment.identity if b.augment else None} for b in branches],
+        "branches": [branch_identity(b, exp.branches[b.name].normalise if b.name in exp.branches else None)
+                     for b in branches],
         "fusion": fusion.identity if fusion else None,
         "protocol": protocol.identity,
         "torch_threads": config.benchmark.torch_threads,
     }
+    if exp.label_map and not exp.multi_corpus:  # a multi-corpus dataset spec holds its label map already
+        identity["label_map"] = {d: dict(sorted(m.items())) for d, m in sorted(exp.label_map.items())}
+    return identity
+
+
+def branch_identity(branch: BranchSpec, normalise: Any) -> dict[str, Any]:
+    """A branch's plugins and, when it declares one, its normalisation stage (absent otherwise: keys stay)."""
+    out = {"name": branch.name, "extractor": branch.extractor.identity,
+           "model": branch.model.identity if branch.model else None,
+           "augment": branch.augment.identity if branch.augment else None}
+    if normalise is not None:
+        out["normalise"] = normalise.model_dump()
+    return out
+
+
+def data_spec(config: BenchmarkConfig, experiment: str, specs: dict[str, PluginSpec]) -> PluginSpec:
+    """The experiment's data as one spec: its dataset's, or for several datasets each one's identity, the
+    train/test sides and the label map (everything about its data that can change a result)."""
+    exp = config.experiments[experiment]
+    if not exp.multi_corpus:
+        return specs[exp.dataset]
+    params = {"datasets": {name: specs[name].identity for name in exp.corpora},
+              "train": list(exp.train) if exp.train is not None else None,
+              "test": list(exp.test) if exp.test is not None else None,
+              "label_map": {d: dict(sorted(m.items())) for d, m in sorted(exp.label_map.items())}}
+    return PluginSpec("corpora", "1", params)
+
+
+def experiment_data(config: BenchmarkConfig, experiment: str, datasets: dict[str, DatasetState]) -> DatasetState:
+    """The experiment's clips as one dataset: its own dataset's (labels mapped), or several namespaced."""
+    exp = config.experiments[experiment]
+    states = [datasets[name] for name in exp.corpora]
+    clips = experiment_clips(exp, {s.name: s.clips for s in states})
+    if not exp.multi_corpus and clips == states[0].clips:
+        return states[0]
+    errors = [s.error for s in states if s.error]
+    roots = [s.root for s in states]
+    return DatasetState(exp.data_label, data_spec(config, experiment, {s.name: s.plugin for s in states}),
+                        synthetic=any(s.synthetic for s in states),
+                        root=None if any(r is None for r in roots) else roots[0], clips=clips,
+                        error=errors[0] if errors else None)
+
+
+def protocol_ref(config: BenchmarkConfig, experiment: str, protocol_key: str) -> PluginRef:
+    """The protocol an experiment runs under: a declared one, or a train/test experiment's own one-fold split."""
+    exp = config.experiments[experiment]
+    if exp.train is not None and protocol_key == CROSS_CORPUS_PROTOCOL:
+        return PluginRef(plugin="corpus-split", params={"train": list(exp.train), "test": list(exp.test or [])})
+    return config.protocols[protocol_key]
 
 
 def config_identity(config: BenchmarkConfig, experiment: str, protocol_key: str, registry: Registry,
@@ -386,16 +457,17 @@ def config_identity(config: BenchmarkConfig, experiment: str, protocol_key: str,
     Raises :class:`AvbenchError` when a plugin cannot be set up here (e.g. a pretrained file is absent).
     """
     exp = config.experiments[experiment]
-    dataset_ref = config.datasets[exp.dataset]
-    dataset = resolve_spec(registry, PluginRef(plugin=dataset_ref.plugin, params=dataset_ref.params),
-                           PluginKind.DATASET, context)
+    specs = {name: resolve_spec(registry, PluginRef(plugin=config.datasets[name].plugin,
+                                                    params=config.datasets[name].params), PluginKind.DATASET, context)
+             for name in exp.corpora}
+    dataset = data_spec(config, experiment, specs)
     branches = tuple(
         BranchSpec(name, resolve_spec(registry, br.extractor, PluginKind.EXTRACTOR, context),
                    resolve_spec(registry, br.model, PluginKind.MODEL, context) if br.model else None,
                    resolve_spec(registry, br.augment, PluginKind.AUGMENTER, context) if br.augment else None)
         for name, br in exp.branches.items())
     fusion = resolve_spec(registry, exp.fusion, PluginKind.FUSION, context) if exp.fusion else None
-    protocol = resolve_spec(registry, config.protocols[protocol_key], PluginKind.PROTOCOL, context)
+    protocol = resolve_spec(registry, protocol_ref(config, experiment, protocol_key), PluginKind.PROTOCOL, context)
     return experiment_identity(config, experiment, registry, dataset, branches, fusion, protocol)
 
 
@@ -429,15 +501,19 @@ def fold_units(plan: Plan, config: BenchmarkConfig, registry: Registry, skipped:
                                     f"({count} with: {reason})"})
             continue
         seeds = exp.config.seeds or default_seeds(exp.branches, exp.fusion, config.benchmark, registry)
+        normalise_settings = {b: br.normalise.model_dump() for b, br in exp.config.branches.items() if br.normalise}
         first = True
         for protocol_key in exp.config.protocols:
-            protocol_ref = config.protocols[protocol_key]
             try:
-                protocol_spec = resolve_spec(registry, protocol_ref, PluginKind.PROTOCOL, plan.context)
+                protocol_spec = resolve_spec(registry, protocol_ref(config, exp.name, protocol_key),
+                                             PluginKind.PROTOCOL, plan.context)
                 protocol = registry.create(protocol_spec.ref, PluginKind.PROTOCOL, plan.context)
                 folds = protocol.folds(exp.clips)
                 for fold in folds:
                     check_no_leakage(fold, clip_map, f"protocol {protocol_key}")
+                    if exp.config.multi_corpus:
+                        check_test_classes(fold, clip_map, exp.classes, f"protocol {protocol_key}")
+                    check_normalisation(fold, clip_map, normalise_settings, f"protocol {protocol_key}")
             except Exception as exc:
                 errors.append({"experiment": exp.name, "protocol": protocol_key,
                                "error": f"{type(exc).__name__}: {exc}".splitlines()[0]})
@@ -447,6 +523,8 @@ def fold_units(plan: Plan, config: BenchmarkConfig, registry: Registry, skipped:
             data_hash = stable_hash({c: exp.media_hashes[c] for c in sorted(clip_map)})
             exp_fp = stable_hash({**identity, "data": data_hash, "seeds": seeds, "skipped": exp_skipped})
             metadata = {"dataset": exp.dataset.name, "dataset_plugin": exp.dataset.plugin.identity,
+                        "corpora": list(exp.config.corpora), "cross_corpus": exp.config.multi_corpus,
+                        "transductive": any(s["transductive"] for s in normalise_settings.values()),
                         "synthetic": exp.dataset.synthetic, "plugins": plugin_versions(exp, protocol_spec),
                         "setup": identity, "computed_with": source, "config_fingerprint": stable_hash(identity), "data_fingerprint": data_hash,
                         "description": exp.config.description,
@@ -481,7 +559,11 @@ def plugin_versions(exp: ExperimentPlan, protocol: PluginSpec) -> dict[str, str]
     specs = [exp.dataset.plugin, protocol, *(s for b in exp.branches for s in (b.extractor, b.model, b.augment) if s)]
     if exp.fusion:
         specs.append(exp.fusion)
-    return {s.plugin: s.version for s in specs}
+    versions = {s.plugin: s.version for s in specs}
+    if exp.config.multi_corpus:  # each dataset plugin's own version, not the combined spec's
+        versions.pop(exp.dataset.plugin.plugin, None)
+        versions.update({d["plugin"]: d["version"] for d in exp.dataset.plugin.params["datasets"].values()})
+    return versions
 
 
 def is_done(unit: FoldUnit) -> bool:

@@ -10,6 +10,7 @@ import json
 import sys
 import time
 import traceback
+from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Any, Mapping, Sequence
 
@@ -30,7 +31,9 @@ from avbench.contract import (
 from avbench.registry import Registry, UnknownPluginError, get_registry, registry_with
 from avbench.storage.fold_store import write_predictions_frame, write_record
 
+from .corpora import class_coverage, source_clip
 from .failures import is_failed_work, one_line
+from .normalise import FoldNormaliser, settings_of
 from .output_checks import FixedAxes, InvalidOutputError, checked_features, checked_probabilities
 from .determinism import apply_determinism
 from .units import BranchSpec, ExtractOutcome, ExtractTask, FoldUnit, PluginSpec
@@ -137,6 +140,8 @@ class FoldData:
         self.index = {label: i for i, label in enumerate(unit.classes)}
         self.augmentation_errors: dict[str, str] = {}
         self.warnings: list[str] = []
+        settings = settings_of(unit)
+        self.normaliser = FoldNormaliser(settings, unit.clips) if settings else None
         registry = registry_with(unit.modules)
         self.kinds = {b.name: registry.info(b.extractor.plugin).cls.output_kind for b in unit.branches}
         self.fixed_axes = {b.name: FixedAxes(b.name, b.extractor.plugin, self.kinds[b.name]) for b in unit.branches}
@@ -193,7 +198,7 @@ class FoldData:
         name = branch.extractor.plugin
         extractor = plugin_for(branch.extractor, PluginKind.EXTRACTOR, self.unit.context)
         try:
-            value = checked_features(extractor, extractor.extract(self.unit.clips[clip_id]), clip_id)
+            value = checked_features(extractor, extractor.extract(source_clip(self.unit.clips[clip_id])), clip_id)
         except Exception as exc:
             reason = exc.reason if isinstance(exc, ClipError) else f"{type(exc).__name__}: {exc}"
             raise InvalidOutputError(f"clip {clip_id}: re-extracting its {name} features for branch "
@@ -239,7 +244,7 @@ class FoldData:
         if value is None:
             extractor = plugin_for(branch.extractor, PluginKind.EXTRACTOR, unit.context)
             rng = np.random.default_rng([unit.seed, k, int(feature_key({}, {}, clip.clip_id)[:8], 16)])
-            value = checked_features(extractor, extractor.features(augmenter.augment(extractor.load(clip), rng)),
+            value = checked_features(extractor, extractor.features(augmenter.augment(extractor.load(source_clip(clip)), rng)),
                                      clip.clip_id)
             self.cache.put(branch.extractor.plugin, key, value)
         self.fixed_axes[branch.name].check([clip.clip_id], [value])
@@ -249,13 +254,19 @@ class FoldData:
 def fit_predictor(unit: FoldUnit, data: FoldData) -> tuple[Any, dict[str, int]]:
     """Fit the experiment's model (one branch) or fusion (several) on the fold's training side."""
     registry = registry_with(unit.modules)
-    train = data.augmented(data.batch(data.usable(unit.fold.train)))
+    plain = data.batch(data.usable(unit.fold.train))
+    train = data.augmented(plain)
     val_ids = data.usable(unit.fold.val)
     val = data.batch(val_ids) if val_ids else None
+    meta_ids = data.usable(unit.fold.meta)
+    meta = data.batch(meta_ids) if meta_ids else None
     sizes = {"train": len(data.usable(unit.fold.train)), "train_with_augmentation": len(train.y),
              "val": len(val_ids), "meta": 0, "failed_augmentations": len(data.augmentation_errors)}
     if len(train.y) == 0:
         raise RuntimeError("no usable training clips in this fold")
+    if data.normaliser is not None:  # statistics from the training side's own clips, never from test clips
+        data.normaliser.fit([b for b in (plain, val, meta) if b is not None])
+        train, val, meta = (data.normaliser.training(b) if b is not None else None for b in (train, val, meta))
     if unit.fusion is None:
         (branch,) = unit.branches
         model = registry.create(branch.model.ref, PluginKind.MODEL, unit.context)
@@ -263,14 +274,13 @@ def fit_predictor(unit: FoldUnit, data: FoldData) -> tuple[Any, dict[str, int]]:
         model.fit(train.features[branch.name], train.y, n_classes=len(unit.classes),
                   X_val=val.features[branch.name] if val else None, y_val=val.y if val else None)
         return model, sizes
-    meta_ids = data.usable(unit.fold.meta)
     sizes["meta"] = len(meta_ids)
     fusion = registry.create(unit.fusion.ref, PluginKind.FUSION, unit.context)
     models = {b.name: registry.create(b.model.ref, PluginKind.MODEL, unit.context)
               for b in unit.branches if b.model is not None}
     for name, model in models.items():
         model.input_kind = data.kinds[name]
-    fusion.fit(FusionData(train, len(unit.classes), val=val, meta=data.batch(meta_ids) if meta_ids else None),
+    fusion.fit(FusionData(train, len(unit.classes), val=val, meta=meta),
                models, factory_for(registry, unit.context))
     return fusion, sizes
 
@@ -296,14 +306,26 @@ def predict(unit: FoldUnit, predictor: Any, features: Mapping[str, list],
     return checked_probabilities(proba, ids, len(unit.classes), predictor_name(unit))
 
 
-def measure_latency(unit: FoldUnit, predictor: Any, test_ids: list[str]) -> dict[str, Any]:
+def test_features(data: FoldData, test_ids: list[str]) -> Mapping[str, list]:
+    """The test clips' features as the predictor sees them: standardised when a branch declares it."""
+    batch = data.batch(test_ids)
+    if data.normaliser is None:
+        return batch.features
+    data.normaliser.fit_test(replace(batch, y=np.full(len(batch.y), -1)))  # unlabelled: no test label reaches it
+    return data.normaliser.testing(batch).features
+
+
+def measure_latency(unit: FoldUnit, predictor: Any, test_ids: list[str],
+                    normaliser: FoldNormaliser | None = None) -> dict[str, Any]:
     """End-to-end time per clip: decode + extract every branch (no cache) + predict, one clip at a time."""
     extractors = {b.name: plugin_for(b.extractor, PluginKind.EXTRACTOR, unit.context) for b in unit.branches}
     times = []
     for clip_id in test_ids[: unit.latency_clips]:
         clip = unit.clips[clip_id]
         start = time.perf_counter()
-        features = {name: [ex.extract(clip)] for name, ex in extractors.items()}
+        features = {name: [ex.extract(source_clip(clip))] for name, ex in extractors.items()}
+        if normaliser is not None:
+            features = normaliser.test_features(features, [clip_id])
         predict(unit, predictor, features)
         times.append((time.perf_counter() - start) * 1000)
     if not times:
@@ -320,6 +342,8 @@ def run_fold(unit: FoldUnit) -> dict[str, Any]:
                               "classes": list(unit.classes), "avbench_version": __version__,
                               "test_subjects": list(unit.fold.test_subjects), "started": started.isoformat(),
                               **dict(unit.metadata)}
+    if unit.metadata.get("cross_corpus"):  # which classes each side of the fold has
+        record["class_coverage"] = class_coverage(unit.clips, sorted(unit.fold.training_side()), unit.fold.test)
     data: FoldData | None = None
     try:
         record["computed_with"] = apply_determinism(unit)
@@ -329,7 +353,7 @@ def run_fold(unit: FoldUnit) -> dict[str, Any]:
         fit_s = time.perf_counter() - t0
         test_ids = data.usable(unit.fold.test)
         t0 = time.perf_counter()
-        proba = (predict(unit, predictor, data.batch(test_ids).features, test_ids) if test_ids
+        proba = (predict(unit, predictor, test_features(data, test_ids), test_ids) if test_ids
                  else np.zeros((0, len(unit.classes))))
         predict_s = time.perf_counter() - t0
         stored = write_predictions(unit, test_ids, proba)
@@ -337,7 +361,7 @@ def run_fold(unit: FoldUnit) -> dict[str, Any]:
                       predict_seconds=predict_s, device=getattr(predictor, "device", "cpu"),
                       skipped_test_clips=sorted(c for c in unit.fold.test if c in unit.skipped), **stored)
         if unit.latency_clips and test_ids:
-            record["latency"] = measure_latency(unit, predictor, test_ids)
+            record["latency"] = measure_latency(unit, predictor, test_ids, data.normaliser)
     except Exception as exc:
         record.update(status="error", error=f"{type(exc).__name__}: {exc}".splitlines()[0],
                       traceback=traceback.format_exc())
@@ -361,5 +385,13 @@ def write_predictions(unit: FoldUnit, test_ids: list[str], proba: np.ndarray) ->
         "predicted": [unit.classes[i] for i in predicted],
         "predicted_index": predicted.astype(np.int64),
         "probabilities": [row.tolist() for row in proba],
-    }, schema_overrides={"probabilities": pl.List(pl.Float64), "label_index": pl.Int64})
+        # breakdowns: what the dataset says of each clip (None where it does not say)
+        "gender": [_text(c.meta.get("gender")) for c in clips],
+        "corpus": [_text(c.meta.get("corpus")) for c in clips],
+    }, schema_overrides={"probabilities": pl.List(pl.Float64), "label_index": pl.Int64,
+                         "gender": pl.String, "corpus": pl.String})
     return write_predictions_frame(unit.stem.with_suffix(".parquet"), frame)
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)

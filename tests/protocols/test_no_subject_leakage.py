@@ -9,18 +9,21 @@ from avbench.registry import get_registry
 
 
 def ravdess_like(actors: int = 24, per_actor: int = 6) -> list[Clip]:
-    return [Clip(f"{a:02d}-{k}", f"{a:02d}", "happy", {"audio": f"/x/{a}-{k}.wav"}, {"session": (a + 1) // 2})
+    return [Clip(f"{a:02d}-{k}", f"{a:02d}", "happy", {"audio": f"/x/{a}-{k}.wav"},
+                 {"session": (a + 1) // 2, "corpus": f"c{a % 3 + 1}"})
             for a in range(1, actors + 1) for k in range(per_actor)]
 
 
 PROTOCOLS = get_registry().names(PluginKind.PROTOCOL)
+#: Protocols that need parameters to split at all (the corpora of ``ravdess_like``'s clips).
+PARAMS = {"corpus-split": {"train": ["c1", "c2"], "test": ["c3"]}}
 
 
 @pytest.mark.parametrize("name", PROTOCOLS)
 def test_protocol_never_shares_a_subject_between_train_and_test(name):
     clips = ravdess_like()
     by_id = {c.clip_id: c for c in clips}
-    folds = get_registry().create(name, PluginKind.PROTOCOL).folds(clips)
+    folds = get_registry().create({"plugin": name, "params": PARAMS.get(name, {})}, PluginKind.PROTOCOL).folds(clips)
     assert folds
     for fold in folds:
         train = {by_id[c].subject for c in fold.training_side()}

@@ -9,6 +9,7 @@ from pydantic import Field
 from avbench import hookimpl
 from avbench.contract import Clip, Fold, Protocol
 
+from .corpora import CorpusSplit, LeaveOneCorpusOut
 from .subjects import spelled_as_in, clips_of, subjects_of
 from .validation import ValidationParams, apply_val_in_training
 
@@ -40,4 +41,4 @@ class LeaveOneSubjectOut(Protocol):
 
 @hookimpl
 def avbench_plugins() -> list[type]:
-    return [LeaveOneSubjectOut]
+    return [LeaveOneSubjectOut, CorpusSplit, LeaveOneCorpusOut]  # corpus protocols: no entry point of their own

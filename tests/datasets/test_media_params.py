@@ -94,3 +94,16 @@ def test_a_take_without_media_or_without_a_required_modality_is_dropped():
     assert lacks_required({"video": "t.avi"}, ["audio"])
     assert not lacks_required({"video": "t.avi"}, [])
     assert not lacks_required({"audio": "t.wav", "video": "t.avi"}, ["audio", "video"])
+
+
+@pytest.mark.parametrize("dataset, field, good, bad, message", [
+    (CremaD, "actors", [1001, 1091], [1000, 1001, 24], "CREMA-D actors are 1001-1091, not [1000, 24]"),
+    (CremaD, "sentences", ["IEO"], ["IEO", "ZZZ"], "not ['ZZZ']"),
+    (Ravdess, "actors", [1, 24], [0, 25], "RAVDESS actors are 1-24, not [0, 25]"),
+    (Iemocap, "sessions", [1, 5], [6], "IEMOCAP sessions are 1-5, not [6]"),
+], ids=lambda v: getattr(v, "name", v if isinstance(v, str) and v.isidentifier() else ""))
+def test_a_subset_outside_the_corpus_is_refused_naming_the_unknown_entries(dataset, field, good, bad, message):
+    assert dataset(**{field: good}).get_params()[field] == good
+    with pytest.raises(ValidationError) as err:
+        dataset(**{field: bad})
+    assert message in str(err.value) and field in str(err.value)

@@ -13,13 +13,13 @@ import csv
 from pathlib import Path
 from typing import Annotated, ClassVar, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field
 
 from avbench import hookimpl
 from avbench.contract import Clip, Dataset, DatasetError, Params
 
 from .media_params import (AUDIO_EXTENSIONS_HELP, AUDIO_FROM_VIDEO_HELP, CLASSES_HELP, VIDEO_EXTENSIONS_HELP, Exclude,
-                           Extensions, Require, known_classes)
+                           Extensions, Require, each_known, known_classes)
 from .naming.crema_d_names import ACTORS, LABELS, LEVELS, SENTENCES, CremaDNameError, parse_crema_d_name
 from .tree import lacks_required, no_clips_error, nothing_usable_error, pick_media, read_named_takes, require_root
 
@@ -31,30 +31,16 @@ LAYOUT = ("files named ActorID_Sentence_Emotion_Level.ext in any sub-folder, e.g
 
 class CremaDParams(Params):
     classes: Annotated[list[str], known_classes(LABELS, "CREMA-D")] = Field([], description=CLASSES_HELP)
-    actors: list[int] = Field([], description="actor ids 1001-1091; empty = all")
+    actors: Annotated[list[int], each_known(ACTORS, "CREMA-D actors are 1001-1091")] = Field(
+        [], description="actor ids 1001-1091; empty = all")
     levels: list[Literal["LO", "MD", "HI", "XX"]] = Field([], description="emotion levels; empty = all")
-    sentences: list[str] = Field([], description="sentence codes (IEO, TIE, ...); empty = all")
+    sentences: Annotated[list[str], each_known(SENTENCES, f"CREMA-D sentences are {list(SENTENCES)}")] = Field(
+        [], description="sentence codes (IEO, TIE, ...); empty = all")
     audio_extensions: Extensions = Field(["wav", "flac", "mp3"], min_length=1, description=AUDIO_EXTENSIONS_HELP)
     video_extensions: Extensions = Field(["flv", "mp4"], min_length=1, description=VIDEO_EXTENSIONS_HELP)
     audio_from_video: bool = Field(True, description=AUDIO_FROM_VIDEO_HELP)
     require: Require = []
     exclude: Exclude = []
-
-    @field_validator("actors")
-    @classmethod
-    def _known_actors(cls, value: list[int]) -> list[int]:
-        bad = [a for a in value if a not in ACTORS]
-        if bad:
-            raise ValueError(f"CREMA-D actors are 1001-1091, not {bad}")
-        return value
-
-    @field_validator("sentences")
-    @classmethod
-    def _known_sentences(cls, value: list[str]) -> list[str]:
-        bad = [s for s in value if s not in SENTENCES]
-        if bad:
-            raise ValueError(f"CREMA-D sentences are {list(SENTENCES)}, not {bad}")
-        return value
 
 
 def find_demographics(root: Path) -> Path | None:

@@ -8,7 +8,7 @@ descriptions are part of the published schema and enter result keys; they stay p
 from __future__ import annotations
 
 from functools import partial
-from typing import Annotated, Literal, Sequence
+from typing import Annotated, Any, Container, Literal, Sequence
 
 from pydantic import AfterValidator, Field
 
@@ -42,3 +42,18 @@ def known_classes(labels: Sequence[str], corpus: str) -> AfterValidator:
     Use as ``classes: Annotated[list[str], known_classes(LABELS, "CORPUS")] = Field([], description=...)``.
     """
     return AfterValidator(partial(check_classes, labels=labels, corpus=corpus))
+
+
+def each_known(allowed: Container[Any], what: str) -> AfterValidator:
+    """Validation of a subset (actors, sessions, ...): each entry in ``allowed``, else ``"<what>, not [bad]"``.
+
+    Use as ``actors: Annotated[list[int], each_known(ACTORS, "CORPUS actors are 1-24")] = Field([], ...)``.
+    """
+
+    def check(value: list[Any]) -> list[Any]:
+        bad = [v for v in value if v not in allowed]
+        if bad:
+            raise ValueError(f"{what}, not {bad}")
+        return value
+
+    return AfterValidator(check)

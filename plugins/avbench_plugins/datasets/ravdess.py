@@ -12,12 +12,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, ClassVar, Literal, Mapping
 
-from pydantic import Field, field_validator
+from pydantic import Field
 
 from avbench import hookimpl
 from avbench.contract import Clip, Dataset, Params
 
-from .media_params import CLASSES_HELP, Exclude, Require, known_classes
+from .media_params import CLASSES_HELP, Exclude, Require, each_known, known_classes
 from .naming.ravdess_names import ACTORS, LABELS
 from .ravdess_tree import AUDIO_EXTENSIONS, LAYOUT, VIDEO_EXTENSIONS, RavdessTake, read_ravdess_tree
 from .tree import lacks_required, no_clips_error, nothing_usable_error, require_root
@@ -32,7 +32,8 @@ class RavdessParams(Params):
     vocal_channels: list[Literal["speech", "song"]] = Field(["speech"], min_length=1,
                                                             description="speech, song or both")
     intensities: list[Literal["normal", "strong"]] = Field([], description="empty = both")
-    actors: list[int] = Field([], description="actor numbers 1-24; empty = all")
+    actors: Annotated[list[int], each_known(ACTORS, "RAVDESS actors are 1-24")] = Field(
+        [], description="actor numbers 1-24; empty = all")
     classes: Annotated[list[str], known_classes(LABELS, "RAVDESS")] = Field([], description=CLASSES_HELP)
     audio_from: list[AudioSource] = Field(["audio-only", "audio-video"],
                                           description="files that may serve audio, in order of preference")
@@ -40,14 +41,6 @@ class RavdessParams(Params):
                                           description="files that may serve video, in order of preference")
     require: Require = []
     exclude: Exclude = []
-
-    @field_validator("actors")
-    @classmethod
-    def _known_actors(cls, value: list[int]) -> list[int]:
-        bad = [a for a in value if a not in ACTORS]
-        if bad:
-            raise ValueError(f"RAVDESS actors are 1-24, not {bad}")
-        return value
 
 
 def select_media(files: Mapping[str, Path], audio_from: list[str], video_from: list[str]) -> dict[str, str]:

@@ -1,4 +1,4 @@
-"""Parameter types every media-tree dataset shares: class subsets, file types, ``require``, ``exclude``.
+"""Parameter types the media-tree datasets share: class and other subsets, file types, ``require``, ``exclude``.
 
 Each is an annotated type carrying its description and validation, so a plugin's parameter
 model declares it in one line at the place it wants it (field order, defaults and

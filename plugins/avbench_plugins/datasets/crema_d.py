@@ -11,16 +11,17 @@ from __future__ import annotations
 
 import csv
 from pathlib import Path
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field
 
 from avbench import hookimpl
 from avbench.contract import Clip, Dataset, DatasetError, Params
 
-from .naming.crema_d_names import (ACTORS, LABELS, LEVELS, SENTENCES, CremaDName, CremaDNameError,
-                                   parse_crema_d_name)
-from .tree import check_classes, find_media, group_takes, no_clips_error, nothing_usable_error, relative, require_root
+from .media_params import (AUDIO_EXTENSIONS_HELP, AUDIO_FROM_VIDEO_HELP, CLASSES_HELP, VIDEO_EXTENSIONS_HELP, Exclude,
+                           Extensions, Require, each_known, known_classes)
+from .naming.crema_d_names import ACTORS, LABELS, LEVELS, SENTENCES, CremaDNameError, parse_crema_d_name
+from .tree import lacks_required, no_clips_error, nothing_usable_error, pick_media, read_named_takes, require_root
 
 ENV_VAR = "AVBENCH_CREMA_D_ROOT"
 DEMOGRAPHICS = "VideoDemographics.csv"
@@ -29,43 +30,17 @@ LAYOUT = ("files named ActorID_Sentence_Emotion_Level.ext in any sub-folder, e.g
 
 
 class CremaDParams(Params):
-    classes: list[str] = Field([], description="emotion subset (canonical names); empty = all")
-    actors: list[int] = Field([], description="actor ids 1001-1091; empty = all")
+    classes: Annotated[list[str], known_classes(LABELS, "CREMA-D")] = Field([], description=CLASSES_HELP)
+    actors: Annotated[list[int], each_known(ACTORS, "CREMA-D actors are 1001-1091")] = Field(
+        [], description="actor ids 1001-1091; empty = all")
     levels: list[Literal["LO", "MD", "HI", "XX"]] = Field([], description="emotion levels; empty = all")
-    sentences: list[str] = Field([], description="sentence codes (IEO, TIE, ...); empty = all")
-    audio_extensions: list[str] = Field(["wav", "flac", "mp3"], min_length=1,
-                                        description="audio file types, in order of preference")
-    video_extensions: list[str] = Field(["flv", "mp4"], min_length=1,
-                                        description="video file types, in order of preference")
-    audio_from_video: bool = Field(True, description="let the video file serve audio when a take has no audio file")
-    require: list[Literal["audio", "video"]] = Field([], description="drop takes lacking one of these")
-    exclude: list[str] = Field([], description="glob patterns of files to leave out")
-
-    @field_validator("classes")
-    @classmethod
-    def _known_classes(cls, value: list[str]) -> list[str]:
-        return check_classes(value, LABELS, "CREMA-D")
-
-    @field_validator("actors")
-    @classmethod
-    def _known_actors(cls, value: list[int]) -> list[int]:
-        bad = [a for a in value if a not in ACTORS]
-        if bad:
-            raise ValueError(f"CREMA-D actors are 1001-1091, not {bad}")
-        return value
-
-    @field_validator("sentences")
-    @classmethod
-    def _known_sentences(cls, value: list[str]) -> list[str]:
-        bad = [s for s in value if s not in SENTENCES]
-        if bad:
-            raise ValueError(f"CREMA-D sentences are {list(SENTENCES)}, not {bad}")
-        return value
-
-    @field_validator("audio_extensions", "video_extensions")
-    @classmethod
-    def _bare_extensions(cls, value: list[str]) -> list[str]:
-        return [v.lower().lstrip(".") for v in value]
+    sentences: Annotated[list[str], each_known(SENTENCES, f"CREMA-D sentences are {list(SENTENCES)}")] = Field(
+        [], description="sentence codes (IEO, TIE, ...); empty = all")
+    audio_extensions: Extensions = Field(["wav", "flac", "mp3"], min_length=1, description=AUDIO_EXTENSIONS_HELP)
+    video_extensions: Extensions = Field(["flv", "mp4"], min_length=1, description=VIDEO_EXTENSIONS_HELP)
+    audio_from_video: bool = Field(True, description=AUDIO_FROM_VIDEO_HELP)
+    require: Require = []
+    exclude: Exclude = []
 
 
 def find_demographics(root: Path) -> Path | None:
@@ -139,18 +114,8 @@ class CremaD(Dataset):
         p: CremaDParams = self.params  # type: ignore[assignment]
         root = require_root(root, corpus="CREMA-D", layout=LAYOUT, env_var=ENV_VAR, data_name="crema-d")
         extensions = p.audio_extensions + p.video_extensions
-        entries, problems = [], []
-        names: dict[str, CremaDName] = {}
-        for path in find_media(root, extensions, p.exclude, problems):
-            try:
-                name = parse_crema_d_name(path.stem)
-            except CremaDNameError as exc:
-                problems.append(f"{relative(path, root)}: {exc}")
-                continue
-            names[name.clip_id] = name
-            entries.append((name.clip_id, path.suffix.lower().lstrip("."), path))
-        takes, duplicates = group_takes(entries, root)
-        self.problems = problems + duplicates
+        takes, names, self.problems = read_named_takes(root, extensions, p.exclude,
+                                                       lambda path: parse_crema_d_name(path.stem), CremaDNameError)
         if not takes:
             raise nothing_usable_error(root, self.problems, corpus="CREMA-D", layout=LAYOUT, extensions=extensions,
                                        env_var=ENV_VAR, data_name="crema-d")
@@ -163,16 +128,8 @@ class CremaD(Dataset):
             if ((p.classes and name.label not in p.classes) or (p.actors and name.actor not in p.actors)
                     or (p.levels and name.level not in p.levels) or (p.sentences and name.sentence not in p.sentences)):
                 continue
-            media = {}
-            audio = next((files[e] for e in p.audio_extensions if e in files), None)
-            video = next((files[e] for e in p.video_extensions if e in files), None)
-            if audio is None and p.audio_from_video:
-                audio = video
-            if audio is not None:
-                media["audio"] = str(audio)
-            if video is not None:
-                media["video"] = str(video)
-            if not media or any(m not in media for m in p.require):
+            media = pick_media(files, p.audio_extensions, p.video_extensions, p.audio_from_video)
+            if lacks_required(media, p.require):
                 continue
             person = demographics.get(name.actor, {"gender": "unknown"})
             meta = {"actor": name.actor, **person, "sentence": name.sentence,

@@ -16,41 +16,31 @@ The subject is ``N`` of ``subject N``; gender is not in the file names, so meta 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar
 
-from pydantic import Field, field_validator
+from pydantic import Field
 
 from avbench import hookimpl
 from avbench.contract import Clip, Dataset, Params
 
-from .naming.enterface_names import LABELS, EnterfaceName, EnterfacePathError, parse_enterface_path
-from .tree import check_classes, find_media, group_takes, no_clips_error, nothing_usable_error, relative, require_root
+from .media_params import CLASSES_HELP, VIDEO_EXTENSIONS_HELP, Exclude, Extensions, Require, known_classes
+from .naming.enterface_names import LABELS, EnterfacePathError, parse_enterface_path
+from .tree import lacks_required, no_clips_error, nothing_usable_error, pick_media, read_named_takes, require_root
 
 ENV_VAR = "AVBENCH_ENTERFACE_ROOT"
 LAYOUT = "subject N/<emotion>/sentence K/sN_<code>_K.avi (e.g. subject 1/anger/sentence 1/s1_an_1.avi)"
 
 
 class EnterfaceParams(Params):
-    classes: list[str] = Field([], description="emotion subset (canonical names); empty = all")
+    classes: Annotated[list[str], known_classes(LABELS, "eNTERFACE'05")] = Field([], description=CLASSES_HELP)
     subjects: list[int] = Field([], description="subject numbers; empty = all present")
     sentences: list[int] = Field([], description="sentence numbers 1-5; empty = all")
-    video_extensions: list[str] = Field(["avi", "mp4"], min_length=1,
-                                        description="video file types, in order of preference")
-    audio_extensions: list[str] = Field(["wav", "flac"], description="extracted audio file types, in order of "
-                                                                     "preference")
+    video_extensions: Extensions = Field(["avi", "mp4"], min_length=1, description=VIDEO_EXTENSIONS_HELP)
+    audio_extensions: Extensions = Field(["wav", "flac"], description="extracted audio file types, in order of "
+                                                                      "preference")
     audio_from_video: bool = Field(True, description="let the avi serve audio when a take has no audio file")
-    require: list[Literal["audio", "video"]] = Field([], description="drop takes lacking one of these")
-    exclude: list[str] = Field([], description="glob patterns of files to leave out")
-
-    @field_validator("classes")
-    @classmethod
-    def _known_classes(cls, value: list[str]) -> list[str]:
-        return check_classes(value, LABELS, "eNTERFACE'05")
-
-    @field_validator("video_extensions", "audio_extensions")
-    @classmethod
-    def _bare_extensions(cls, value: list[str]) -> list[str]:
-        return [v.lower().lstrip(".") for v in value]
+    require: Require = []
+    exclude: Exclude = []
 
 
 class Enterface(Dataset):
@@ -79,18 +69,8 @@ class Enterface(Dataset):
         p: EnterfaceParams = self.params  # type: ignore[assignment]
         root = require_root(root, corpus="eNTERFACE'05", layout=LAYOUT, env_var=ENV_VAR, data_name="enterface")
         extensions = p.video_extensions + p.audio_extensions
-        entries, problems = [], []
-        names: dict[str, EnterfaceName] = {}
-        for path in find_media(root, extensions, p.exclude, problems):
-            try:
-                name = parse_enterface_path(path.relative_to(root))
-            except EnterfacePathError as exc:
-                problems.append(f"{relative(path, root)}: {exc}")
-                continue
-            names[name.clip_id] = name
-            entries.append((name.clip_id, path.suffix.lower().lstrip("."), path))
-        takes, duplicates = group_takes(entries, root)
-        self.problems = problems + duplicates
+        takes, names, self.problems = read_named_takes(root, extensions, p.exclude, parse_enterface_path,
+                                                       EnterfacePathError)
         if not takes:
             raise nothing_usable_error(root, self.problems, corpus="eNTERFACE'05", layout=LAYOUT,
                                        extensions=extensions, env_var=ENV_VAR, data_name="enterface")
@@ -100,12 +80,8 @@ class Enterface(Dataset):
             if ((p.classes and name.label not in p.classes) or (p.subjects and name.subject not in p.subjects)
                     or (p.sentences and name.sentence not in p.sentences)):
                 continue
-            video = next((files[e] for e in p.video_extensions if e in files), None)
-            audio = next((files[e] for e in p.audio_extensions if e in files), None)
-            if audio is None and p.audio_from_video:
-                audio = video
-            media = {k: str(v) for k, v in (("audio", audio), ("video", video)) if v is not None}
-            if not media or any(m not in media for m in p.require):
+            media = pick_media(files, p.audio_extensions, p.video_extensions, p.audio_from_video)
+            if lacks_required(media, p.require):
                 continue
             meta = {"subject": name.subject, "sentence": name.sentence, "gender": "unknown"}
             clips.append(Clip(clip_id, str(name.subject), name.label, media, meta))

@@ -24,16 +24,17 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from pathlib import Path
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, model_validator
 
 from avbench import hookimpl
 from avbench.contract import Clip, Dataset, Params
 
+from .media_params import Exclude, each_known, known_classes
 from .naming.iemocap_names import (CODES, FOUR_CLASS, LABELS, NO_AGREEMENT, Evaluation, IemocapNameError,
                                    IemocapUtterance, parse_utterance_id, read_evaluations)
-from .tree import check_classes, find_media, group_takes, no_clips_error, nothing_usable_error, relative, require_root
+from .tree import find_media, group_takes, no_clips_error, nothing_usable_error, relative, require_root
 
 ENV_VAR = "AVBENCH_IEMOCAP_ROOT"
 LAYOUT = ("Session1..Session5 folders, each with sentences/wav/<dialog>/<utterance>.wav and "
@@ -44,23 +45,12 @@ log = logging.getLogger(__name__)
 class IemocapParams(Params):
     four_class: bool = Field(True, description="the standard 4-class task: angry, happy (excited merged in), sad, "
                                                "neutral; other categories left out")
-    classes: list[str] = Field([], description="emotion subset (canonical names, after four_class); empty = all")
-    sessions: list[int] = Field([], description="sessions 1-5; empty = all")
+    classes: Annotated[list[str], known_classes(LABELS, "IEMOCAP")] = Field(
+        [], description="emotion subset (canonical names, after four_class); empty = all")
+    sessions: Annotated[list[int], each_known(range(1, 6), "IEMOCAP sessions are 1-5")] = Field(
+        [], description="sessions 1-5; empty = all")
     dialog_types: list[Literal["improvised", "scripted"]] = Field([], description="dialog types; empty = both")
-    exclude: list[str] = Field([], description="glob patterns of files to leave out")
-
-    @field_validator("classes")
-    @classmethod
-    def _known_classes(cls, value: list[str]) -> list[str]:
-        return check_classes(value, LABELS, "IEMOCAP")
-
-    @field_validator("sessions")
-    @classmethod
-    def _known_sessions(cls, value: list[int]) -> list[int]:
-        bad = [s for s in value if s not in range(1, 6)]
-        if bad:
-            raise ValueError(f"IEMOCAP sessions are 1-5, not {bad}")
-        return value
+    exclude: Exclude = []
 
     @model_validator(mode="after")
     def _classes_of_the_task(self) -> "IemocapParams":

@@ -10,16 +10,17 @@ its sound track is the audio extractor's job).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import ClassVar, Literal, Mapping
+from typing import Annotated, ClassVar, Literal, Mapping
 
-from pydantic import Field, field_validator
+from pydantic import Field
 
 from avbench import hookimpl
 from avbench.contract import Clip, Dataset, Params
 
+from .media_params import CLASSES_HELP, Exclude, Require, each_known, known_classes
 from .naming.ravdess_names import ACTORS, LABELS
 from .ravdess_tree import AUDIO_EXTENSIONS, LAYOUT, VIDEO_EXTENSIONS, RavdessTake, read_ravdess_tree
-from .tree import check_classes, no_clips_error, nothing_usable_error, require_root
+from .tree import lacks_required, no_clips_error, nothing_usable_error, require_root
 
 ENV_VAR = "AVBENCH_RAVDESS_ROOT"
 
@@ -31,27 +32,15 @@ class RavdessParams(Params):
     vocal_channels: list[Literal["speech", "song"]] = Field(["speech"], min_length=1,
                                                             description="speech, song or both")
     intensities: list[Literal["normal", "strong"]] = Field([], description="empty = both")
-    actors: list[int] = Field([], description="actor numbers 1-24; empty = all")
-    classes: list[str] = Field([], description="emotion subset (canonical names); empty = all")
+    actors: Annotated[list[int], each_known(ACTORS, "RAVDESS actors are 1-24")] = Field(
+        [], description="actor numbers 1-24; empty = all")
+    classes: Annotated[list[str], known_classes(LABELS, "RAVDESS")] = Field([], description=CLASSES_HELP)
     audio_from: list[AudioSource] = Field(["audio-only", "audio-video"],
                                           description="files that may serve audio, in order of preference")
     video_from: list[VideoSource] = Field(["audio-video", "video-only"],
                                           description="files that may serve video, in order of preference")
-    require: list[Literal["audio", "video"]] = Field([], description="drop takes lacking one of these")
-    exclude: list[str] = Field([], description="glob patterns of files to leave out")
-
-    @field_validator("classes")
-    @classmethod
-    def _known_classes(cls, value: list[str]) -> list[str]:
-        return check_classes(value, LABELS, "RAVDESS")
-
-    @field_validator("actors")
-    @classmethod
-    def _known_actors(cls, value: list[int]) -> list[int]:
-        bad = [a for a in value if a not in ACTORS]
-        if bad:
-            raise ValueError(f"RAVDESS actors are 1-24, not {bad}")
-        return value
+    require: Require = []
+    exclude: Exclude = []
 
 
 def select_media(files: Mapping[str, Path], audio_from: list[str], video_from: list[str]) -> dict[str, str]:
@@ -112,7 +101,7 @@ class Ravdess(Dataset):
                     or (p.classes and take.name.label not in p.classes)):
                 continue
             media = select_media(take.files, p.audio_from, p.video_from)
-            if not media or any(m not in media for m in p.require):
+            if lacks_required(media, p.require):
                 continue
             clips.append(take_to_clip(take, media))
         if not clips:

@@ -18,16 +18,18 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar
 
 from pydantic import Field, field_validator
 
 from avbench import hookimpl
 from avbench.contract import Clip, Dataset, Params
 
+from .media_params import (AUDIO_EXTENSIONS_HELP, AUDIO_FROM_VIDEO_HELP, CLASSES_HELP, VIDEO_EXTENSIONS_HELP, Exclude,
+                           Extensions, Require, known_classes)
 from .naming.rml_names import (EMOTION_CODES, FILE_PATTERN, LABELS, LANGUAGES, SUBJECT_PATTERN, RmlName,
                                RmlPathError, parse_rml_path)
-from .tree import check_classes, find_media, group_takes, no_clips_error, nothing_usable_error, relative, require_root
+from .tree import lacks_required, no_clips_error, nothing_usable_error, pick_media, read_named_takes, require_root
 
 ENV_VAR = "AVBENCH_RML_ROOT"
 LAYOUT = "a folder per subject (s1..s8), optionally a folder per language, files <emotion><take>.avi (e.g. s1/an1.avi)"
@@ -45,24 +47,18 @@ def _pattern_with_groups(value: str, groups: set[str]) -> str:
 
 
 class RmlParams(Params):
-    classes: list[str] = Field([], description="emotion subset (canonical names); empty = all")
+    classes: Annotated[list[str], known_classes(LABELS, "RML")] = Field([], description=CLASSES_HELP)
     subjects: list[int] = Field([], description="subject numbers (1-8); empty = all")
     languages: list[str] = Field([], description="keep only these languages; empty = all")
     file_pattern: str = Field(FILE_PATTERN, description="regex on the file stem with groups emotion and take")
     subject_pattern: str = Field(SUBJECT_PATTERN, description="regex on a folder name with group subject")
     emotion_codes: dict[str, str] = Field(EMOTION_CODES, description="file-name emotion code -> class")
     language_folders: list[str] = Field(list(LANGUAGES), description="folder names read as the language")
-    video_extensions: list[str] = Field(["avi", "mp4"], min_length=1,
-                                        description="video file types, in order of preference")
-    audio_extensions: list[str] = Field(["wav", "flac"], description="audio file types, in order of preference")
-    audio_from_video: bool = Field(True, description="let the video file serve audio when a take has no audio file")
-    require: list[Literal["audio", "video"]] = Field([], description="drop takes lacking one of these")
-    exclude: list[str] = Field([], description="glob patterns of files to leave out")
-
-    @field_validator("classes")
-    @classmethod
-    def _known_classes(cls, value: list[str]) -> list[str]:
-        return check_classes(value, LABELS, "RML")
+    video_extensions: Extensions = Field(["avi", "mp4"], min_length=1, description=VIDEO_EXTENSIONS_HELP)
+    audio_extensions: Extensions = Field(["wav", "flac"], description=AUDIO_EXTENSIONS_HELP)
+    audio_from_video: bool = Field(True, description=AUDIO_FROM_VIDEO_HELP)
+    require: Require = []
+    exclude: Exclude = []
 
     @field_validator("file_pattern")
     @classmethod
@@ -86,11 +82,6 @@ class RmlParams(Params):
     @classmethod
     def _lower(cls, value: list[str]) -> list[str]:
         return [v.lower() for v in value]
-
-    @field_validator("video_extensions", "audio_extensions")
-    @classmethod
-    def _bare_extensions(cls, value: list[str]) -> list[str]:
-        return [v.lower().lstrip(".") for v in value]
 
 
 class Rml(Dataset):
@@ -123,18 +114,7 @@ class Rml(Dataset):
         p: RmlParams = self.params  # type: ignore[assignment]
         root = require_root(root, corpus="RML", layout=LAYOUT, env_var=ENV_VAR, data_name="rml")
         extensions = p.video_extensions + p.audio_extensions
-        entries, problems = [], []
-        names: dict[str, RmlName] = {}
-        for path in find_media(root, extensions, p.exclude, problems):
-            try:
-                name = self.parse(path.relative_to(root))
-            except RmlPathError as exc:
-                problems.append(f"{relative(path, root)}: {exc}")
-                continue
-            names[name.clip_id] = name
-            entries.append((name.clip_id, path.suffix.lower().lstrip("."), path))
-        takes, duplicates = group_takes(entries, root)
-        self.problems = problems + duplicates
+        takes, names, self.problems = read_named_takes(root, extensions, p.exclude, self.parse, RmlPathError)
         if not takes:
             raise nothing_usable_error(root, self.problems, corpus="RML", layout=LAYOUT, extensions=extensions,
                                        env_var=ENV_VAR, data_name="rml")
@@ -145,12 +125,8 @@ class Rml(Dataset):
             if ((p.classes and label not in p.classes) or (p.subjects and name.subject not in p.subjects)
                     or (p.languages and name.language not in p.languages)):
                 continue
-            video = next((files[e] for e in p.video_extensions if e in files), None)
-            audio = next((files[e] for e in p.audio_extensions if e in files), None)
-            if audio is None and p.audio_from_video:
-                audio = video
-            media = {k: str(v) for k, v in (("audio", audio), ("video", video)) if v is not None}
-            if not media or any(m not in media for m in p.require):
+            media = pick_media(files, p.audio_extensions, p.video_extensions, p.audio_from_video)
+            if lacks_required(media, p.require):
                 continue
             meta = {"subject": name.subject, "language": name.language, "take": name.take, "gender": "unknown"}
             clips.append(Clip(clip_id, name.subject_id, label, media, meta))

@@ -15,40 +15,30 @@ same). The avi carries the sound too: it serves audio when a take has no wav
 from __future__ import annotations
 
 from pathlib import Path
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field
 
 from avbench import hookimpl
 from avbench.contract import Clip, Dataset, Params
 
-from .naming.savee_names import LABELS, SaveeName, SaveePathError, parse_savee_path
-from .tree import check_classes, find_media, group_takes, no_clips_error, nothing_usable_error, relative, require_root
+from .media_params import (AUDIO_EXTENSIONS_HELP, CLASSES_HELP, VIDEO_EXTENSIONS_HELP, Exclude, Extensions, Require,
+                           known_classes)
+from .naming.savee_names import LABELS, SaveePathError, parse_savee_path
+from .tree import lacks_required, no_clips_error, nothing_usable_error, pick_media, read_named_takes, require_root
 
 ENV_VAR = "AVBENCH_SAVEE_ROOT"
 LAYOUT = "AudioData/<speaker>/<code><nn>.wav and AVIData/<speaker>/<code><nn>.avi (e.g. AudioData/DC/sa03.wav)"
 
 
 class SaveeParams(Params):
-    classes: list[str] = Field([], description="emotion subset (canonical names); empty = all")
+    classes: Annotated[list[str], known_classes(LABELS, "SAVEE")] = Field([], description=CLASSES_HELP)
     speakers: list[Literal["DC", "JE", "JK", "KL"]] = Field([], description="speakers; empty = all")
-    audio_extensions: list[str] = Field(["wav", "flac"], min_length=1,
-                                        description="audio file types, in order of preference")
-    video_extensions: list[str] = Field(["avi", "mp4"], min_length=1,
-                                        description="video file types, in order of preference")
+    audio_extensions: Extensions = Field(["wav", "flac"], min_length=1, description=AUDIO_EXTENSIONS_HELP)
+    video_extensions: Extensions = Field(["avi", "mp4"], min_length=1, description=VIDEO_EXTENSIONS_HELP)
     audio_from_video: bool = Field(True, description="let the avi serve audio when a take has no audio file")
-    require: list[Literal["audio", "video"]] = Field([], description="drop takes lacking one of these")
-    exclude: list[str] = Field([], description="glob patterns of files to leave out")
-
-    @field_validator("classes")
-    @classmethod
-    def _known_classes(cls, value: list[str]) -> list[str]:
-        return check_classes(value, LABELS, "SAVEE")
-
-    @field_validator("audio_extensions", "video_extensions")
-    @classmethod
-    def _bare_extensions(cls, value: list[str]) -> list[str]:
-        return [v.lower().lstrip(".") for v in value]
+    require: Require = []
+    exclude: Exclude = []
 
 
 class Savee(Dataset):
@@ -78,18 +68,7 @@ class Savee(Dataset):
         p: SaveeParams = self.params  # type: ignore[assignment]
         root = require_root(root, corpus="SAVEE", layout=LAYOUT, env_var=ENV_VAR, data_name="savee")
         extensions = p.audio_extensions + p.video_extensions
-        entries, problems = [], []
-        names: dict[str, SaveeName] = {}
-        for path in find_media(root, extensions, p.exclude, problems):
-            try:
-                name = parse_savee_path(path.relative_to(root))
-            except SaveePathError as exc:
-                problems.append(f"{relative(path, root)}: {exc}")
-                continue
-            names[name.clip_id] = name
-            entries.append((name.clip_id, path.suffix.lower().lstrip("."), path))
-        takes, duplicates = group_takes(entries, root)
-        self.problems = problems + duplicates
+        takes, names, self.problems = read_named_takes(root, extensions, p.exclude, parse_savee_path, SaveePathError)
         if not takes:
             raise nothing_usable_error(root, self.problems, corpus="SAVEE", layout=LAYOUT, extensions=extensions,
                                        env_var=ENV_VAR, data_name="savee")
@@ -98,12 +77,8 @@ class Savee(Dataset):
             name = names[clip_id]
             if (p.classes and name.label not in p.classes) or (p.speakers and name.speaker not in p.speakers):
                 continue
-            audio = next((files[e] for e in p.audio_extensions if e in files), None)
-            video = next((files[e] for e in p.video_extensions if e in files), None)
-            if audio is None and p.audio_from_video:
-                audio = video
-            media = {k: str(v) for k, v in (("audio", audio), ("video", video)) if v is not None}
-            if not media or any(m not in media for m in p.require):
+            media = pick_media(files, p.audio_extensions, p.video_extensions, p.audio_from_video)
+            if lacks_required(media, p.require):
                 continue
             meta = {"speaker": name.speaker, "gender": "male", "sentence": name.number, "code": name.code}
             clips.append(Clip(clip_id, name.speaker, name.label, media, meta))

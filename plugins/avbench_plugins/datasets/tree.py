@@ -14,7 +14,7 @@ import os
 import stat
 from collections import defaultdict
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Mapping, Protocol, Sequence, TypeVar
 
 from avbench.contract import DatasetError
 
@@ -152,3 +152,56 @@ def relative(path: Path, root: Path) -> str:
         return path.relative_to(root).as_posix()
     except ValueError:
         return str(path)
+
+
+class NamedTake(Protocol):
+    """What a corpus's name parser returns: at least the clip id that joins a take's files."""
+
+    @property
+    def clip_id(self) -> str: ...
+
+
+Name = TypeVar("Name", bound=NamedTake)
+
+
+def read_named_takes(root: Path, extensions: Sequence[str], exclude: Sequence[str],
+                     parse: Callable[[Path], Name], parse_error: type[Exception],
+                     ) -> tuple[dict[str, dict[str, Path]], dict[str, Name], list[str]]:
+    """Takes under ``root`` joined by the clip id ``parse`` reads from each file's path relative to ``root``.
+
+    Returns ``({clip_id: {file type: path}}, {clip_id: parsed name}, problems)``: a file
+    ``parse`` refuses (raising ``parse_error``) is a problem and left out, as are the
+    problems of :func:`find_media` and the duplicate copies of :func:`group_takes`.
+    """
+    entries: list[tuple[str, str, Path]] = []
+    problems: list[str] = []
+    names: dict[str, Name] = {}
+    for path in find_media(root, extensions, exclude, problems):
+        try:
+            name = parse(path.relative_to(root))
+        except parse_error as exc:
+            problems.append(f"{relative(path, root)}: {exc}")
+            continue
+        names[name.clip_id] = name
+        entries.append((name.clip_id, path.suffix.lower().lstrip("."), path))
+    takes, duplicates = group_takes(entries, root)
+    return takes, names, problems + duplicates
+
+
+def pick_media(files: Mapping[str, Path], audio_extensions: Sequence[str], video_extensions: Sequence[str],
+               audio_from_video: bool) -> dict[str, str]:
+    """A take's audio and video file, each the first of its file types present (by preference order).
+
+    With ``audio_from_video`` the video file serves audio when no audio file is there.
+    A modality no file serves is absent.
+    """
+    audio = next((files[e] for e in audio_extensions if e in files), None)
+    video = next((files[e] for e in video_extensions if e in files), None)
+    if audio is None and audio_from_video:
+        audio = video
+    return {k: str(v) for k, v in (("audio", audio), ("video", video)) if v is not None}
+
+
+def lacks_required(media: Mapping[str, str], require: Sequence[str]) -> bool:
+    """True when a take has no media at all or lacks one of the ``require``d modalities (it is dropped)."""
+    return not media or any(m not in media for m in require)

@@ -8,6 +8,7 @@ from typing import Any
 
 from tabulate import tabulate
 
+from .breakdowns import BREAKDOWNS, breakdown_text
 from .reported import reported_cell
 from .uncertainty import RANKING_METRIC, group_key
 
@@ -119,6 +120,19 @@ def is_cross_corpus(dataset: str) -> bool:
     return " -> " in dataset or " + " in dataset
 
 
+def breakdown_lines(rows: list[dict[str, Any]]) -> list[str]:
+    """A small table of accuracy / UAR per gender and per corpus under a group; none when no row has one."""
+    columns = [c for c in BREAKDOWNS if any(breakdown_text(r, c) for r in rows)]
+    table = [[r["experiment"], *[breakdown_text(r, c) for c in columns]] for r in rows
+             if any(breakdown_text(r, c) for c in columns)]
+    if not table:
+        return []
+    return ["Breakdowns: accuracy / UAR in % on the test clips of each group (n = test clips), pooled like "
+            "the table (unknown groups left out):", "",
+            tabulate(table, headers=["experiment", *[f"by {c}" for c in columns]], tablefmt="github",
+                     disable_numparse=True), ""]
+
+
 def render_markdown(rows: list[dict[str, Any]], meta: dict[str, Any], metrics: list[str]) -> str:
     boot = meta.get("bootstrap") or {}
     lines = [f"# Leaderboard: {meta['benchmark']}", ""]
@@ -183,6 +197,7 @@ def render_markdown(rows: list[dict[str, Any]], meta: dict[str, Any], metrics: l
             lines += ["Reported numbers that belong to no row of this table:", ""]
             lines += [f"- `{exp}`: {text}" for exp, text in elsewhere.items()]
             lines.append("")
+        lines += breakdown_lines(shown)
         figures = [r for r in shown if r.get("figure")]
         if figures:
             lines += ["Confusion matrices: " + ", ".join(f"[{r['experiment']}]({r['figure']})" for r in figures), ""]

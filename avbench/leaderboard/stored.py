@@ -17,6 +17,8 @@ from avbench.storage.fold_store import CHECKSUM_KEY, CorruptResultError, read_pr
 
 REQUIRED_KEYS = ("experiment", "protocol", "seed", "fold", "status")
 PREDICTION_COLUMNS = ("clip_id", "subject", "label_index", "predicted_index")
+#: What a dataset may say of each test clip (breakdowns); null in predictions stored before they were written.
+BREAKDOWN_COLUMNS = ("gender", "corpus")
 
 
 def read_fold_records(output_dir: Path) -> tuple[list[dict[str, Any]], dict[str, str]]:
@@ -79,5 +81,7 @@ def read_fold_predictions(record: dict[str, Any]) -> pl.DataFrame:
         values = frame[column]
         if values.null_count() or (frame.height and (values.min() < 0 or values.max() >= n_classes)):
             raise CorruptResultError(f"{parquet}: {column} outside 0..{n_classes - 1} (the record's classes)")
-    return frame.select(PREDICTION_COLUMNS).with_columns(pl.col("subject").cast(pl.String),
-                                                         pl.col("clip_id").cast(pl.String))
+    breakdowns = [pl.col(c).cast(pl.String) if c in frame.columns else pl.lit(None, dtype=pl.String).alias(c)
+                  for c in BREAKDOWN_COLUMNS]
+    return frame.select(*PREDICTION_COLUMNS, *breakdowns).with_columns(pl.col("subject").cast(pl.String),
+                                                                       pl.col("clip_id").cast(pl.String))

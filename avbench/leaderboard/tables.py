@@ -18,6 +18,7 @@ import polars as pl
 from avbench.metrics.classification import METRICS, confusion, per_class_recall
 from avbench.storage.fold_store import CorruptResultError
 
+from .breakdowns import breakdown_fields
 from .freshness import CurrentSetup, Selection
 from .stored import predictions_path, read_fold_predictions
 
@@ -108,6 +109,7 @@ def experiment_row(selection: Selection, metrics: list[str], bad_files: dict[str
         predictions.seeds[seed] = pl.concat([frames[k].with_columns(pl.lit(k[1]).alias("fold"))
                                              for k in sorted(frames) if k[0] == seed])
     row.update(metric_fields(frames, predictions, metrics, len(classes)))
+    row.update(breakdown_fields(predictions.seeds, len(classes)))
     latency = next((r["latency"] for r in ok if r.get("latency")), None)
     row["latency_p50_ms"] = latency["p50_ms"] if latency else None
     row["latency_p95_ms"] = latency["p95_ms"] if latency else None

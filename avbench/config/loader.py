@@ -19,6 +19,7 @@ from avbench.contract.errors import AvbenchError
 from avbench.metrics.classification import METRICS
 from avbench.registry import Registry, did_you_mean
 
+from .ablation import expand_ablations
 from .paths import UnsetVariableError, expand_path
 from .schema import BenchmarkConfig, PluginRef
 
@@ -52,6 +53,8 @@ def load_config(path: str | Path, registry: Registry | None = None,
             problems.append(f"--data {name}: no dataset {name!r} in the file{did_you_mean(name, config.datasets)}")
     if registry is not None:
         problems += check_against_registry(config, registry)
+    if not problems:  # derived experiments of checked ones: their problems are already named
+        problems += expand_ablations(config, registry)
     if problems:
         raise ConfigError([p if p.startswith("--data") else f"{path}: {p}" for p in problems])
     return config

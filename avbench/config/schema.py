@@ -155,6 +155,8 @@ class ExperimentConfig(Strict):
     substitutions: list[str] = Field(default_factory=list)
     reported: ReportedResult | None = None
     seeds: list[Seed] | None = Field(default=None, min_length=1)
+    ablation: bool = Field(default=False, description="also run each branch with a model alone, on the same folds")
+    _ablation_of: tuple[str, str] | None = PrivateAttr(default=None)
 
     @field_validator("classes", mode="before")
     @classmethod
@@ -261,7 +263,16 @@ class ExperimentConfig(Strict):
             (branch,) = self.branches.values()
             if branch.model is None:
                 raise ValueError("a single-branch experiment needs a model in its branch")
+        if self.ablation and self.fusion is None:
+            raise ValueError("ablation = true: expected a fused experiment (a fusion over its branches)")
+        if self.ablation and not any(b.model for b in self.branches.values()):
+            raise ValueError("ablation = true: no branch has a model to run alone")
         return self
+
+    @property
+    def ablation_of(self) -> tuple[str, str] | None:
+        """``(fused experiment, branch)`` when this experiment is a modality ablation derived from one."""
+        return self._ablation_of
 
 
 class BenchmarkSection(Strict):

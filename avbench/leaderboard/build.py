@@ -140,7 +140,8 @@ def experiment_metadata(config: BenchmarkConfig, experiment: str, protocol: str,
     else:
         description = exp.description
     transductive = any(br.normalise is not None and br.normalise.transductive for br in exp.branches.values())
-    return {"description": description, "substitutions": list(exp.substitutions),
+    ablation = f"ablation of {exp.ablation_of[0]}: {exp.ablation_of[1]} only" if exp.ablation_of else ""
+    return {"description": description, "substitutions": list(exp.substitutions), "ablation_of": ablation,
             "transductive": bool(row.get("transductive")) if row.get("stale") else transductive,
             **reported_fields(config, experiment, protocol)}
 

@@ -79,6 +79,8 @@ def _short_commit(commit: str) -> str:
 def notes(row: dict[str, Any]) -> str:
     out = []
     status = row.get("status")
+    if row.get("ablation_of"):
+        out.append(row["ablation_of"])
     if row.get("transductive"):
         out.append("transductive: test speakers or corpora standardised by their own unlabelled test clips")
     if status == "partial":

@@ -38,7 +38,8 @@ def test_ablation_adds_one_single_branch_experiment_per_branch(toy_benchmark):
     config = load_config(path, get_registry())
     audio, video = config.experiments["fused.audio-only"], config.experiments["fused.video-only"]
     assert list(audio.branches) == ["audio"] and audio.fusion is None and audio.ablation_of == ("fused", "audio")
-    assert list(video.branches) == ["video"] and video.branches["video"] == config.experiments["fused"].branches["video"]
+    assert list(video.branches) == ["video"]
+    assert video.branches["video"] == config.experiments["fused"].branches["video"]
     assert audio.protocols == ["split", "holdout"] and audio.dataset == "toy" and audio.seeds == [3, 4]
     assert audio.description == "ablation of fused: audio only (mean of two centroids)"
 

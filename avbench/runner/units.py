@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
 from avbench.contract import Clip, Fold, RunContext
+
+
+def fold_file_name(name: str) -> str:
+    """A fold name as one file name: ``/`` and other awkward characters become ``_``.
+
+    Dots too, since the record's and the predictions' suffixes are set on this name.
+    """
+    safe = re.sub(r"[^A-Za-z0-9_=+-]", "_", name).lstrip(".")
+    return safe or "fold"
 
 
 @dataclass(frozen=True)
@@ -90,7 +100,11 @@ class FoldUnit:
 
     @property
     def stem(self) -> Path:
-        return self.result_dir / self.fold.name
+        """Where the fold's record and predictions go: its name made one safe file name.
+
+        Fold names may hold a ``/`` (LOSO over several corpora names subjects ``corpus/actor``).
+        """
+        return self.result_dir / fold_file_name(self.fold.name)
 
     @property
     def modules(self) -> frozenset[str]:

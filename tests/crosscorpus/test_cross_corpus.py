@@ -81,6 +81,22 @@ protocols = ["loco"]
     assert results["bootstrap_subjects"].to_list() == [9]  # namespaced: a/01 and b/01 are two speakers
 
 
+def test_loso_over_several_corpora_stores_each_speaker_fold_and_renders_its_row(corpora_benchmark, tmp_path):
+    """Subjects are namespaced ``corpus/actor``: a fold name with ``/`` is still one file, found by the board."""
+    path = corpora_benchmark("""
+[experiments.pooled-loso]
+datasets = ["a", "b"]
+protocols = ["loso"]
+""" + CENTROID.format(name="pooled-loso"))
+    summary = run_benchmark(path, progress=False)
+    assert (summary.done, summary.failed) == (6, 0)
+    folds = sorted(r["fold"] for r in records(tmp_path, "pooled-loso"))
+    assert folds == [f"subject-{c}/0{s}" for c in "ab" for s in (1, 2, 3)]
+    assert not [p for p in (tmp_path / "runs").rglob("*") if p.is_dir() and p.parent.name.startswith("seed-")]
+    results = pl.read_csv(tmp_path / "leaderboards/cc/results.csv")
+    assert results.filter(pl.col("experiment") == "pooled-loso")["status"].to_list() == ["ok"]
+
+
 def test_a_class_absent_from_the_test_corpus_is_a_clear_error(corpora_benchmark):
     path = corpora_benchmark(CROSS.replace('train = ["a"]', 'train = ["a"]\nclasses = ["happy", "angry"]'))
     with pytest.raises(ConfigError) as err:

@@ -36,13 +36,17 @@ def folds_cell(row: dict[str, Any]) -> str:
     return str(folds) if folds == expected else f"{folds} of {expected}"
 
 
+#: Below this many test speakers a speaker-bootstrap interval has too few distinct resamples to trust.
+FEW_SPEAKERS = 5
+
+
 def seeds_cell(row: dict[str, Any]) -> str:
     seeds = list(row.get("seeds") or [])
     expected = list(row.get("seeds_expected") or [])
     shown = ", ".join(str(s) for s in seeds)
     if expected and set(seeds) != set(expected):
         return f"{len(seeds)} of {len(expected)} ({shown})" if seeds else f"0 of {len(expected)}"
-    return shown
+    return f"{len(seeds)} ({shown})" if seeds else ""
 
 
 def spread_cell(value: Any) -> str:
@@ -94,6 +98,9 @@ def notes(row: dict[str, Any]) -> str:
             out.append("missing " + ", ".join(missing[:6]) + more)
     if status not in ("ok", "partial", "stale") or (status == "partial" and row.get("error")):
         out.append(f"{status}: {row.get('error')}" if status != "partial" else f"failed: {row.get('error')}")
+    speakers = row.get("bootstrap_subjects")
+    if speakers and speakers < FEW_SPEAKERS:
+        out.append(f"interval from only {speakers} test speaker(s): a rough guide")
     if row.get("test_clips") and row.get("predicted_classes", 0) <= 1:
         out.append("collapsed: predicts a single class")
     for branch, counts in json.loads(row.get("extraction_diagnostics") or "{}").items():

@@ -5,27 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from .conftest import cli_env, run_cli, write_vector
+from .test_planning_faults import RAVDESS_BENCHMARK
 
-BENCHMARK = """
-[benchmark]
-name = "faults"
-workers = 1
-latency_clips = 1
-
-[datasets.ravdess]
-plugin = "ravdess"
-root = "{root}"
-
-[protocols.loso]
-plugin = "loso"
-
-[experiments.audio]
-dataset = "ravdess"
-protocols = ["loso"]
-[experiments.audio.branches.audio]
-extractor = "toy-extractor"
-model = "toy-centroid"
-
+#: The planning faults' RAVDESS benchmark (experiment ``e`` reads audio), plus an experiment reading video.
+BENCHMARK = RAVDESS_BENCHMARK + """
 [experiments.video]
 dataset = "ravdess"
 protocols = ["loso"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 import time
 from collections import deque
 from dataclasses import dataclass, field
@@ -23,6 +24,15 @@ U = TypeVar("U")
 R = TypeVar("R")
 
 STOP_GRACE_SECONDS = 3.0
+MAX_LOST_SENDS = 3
+
+
+def usable_cores() -> int:
+    """Cores this process may run on (its affinity, e.g. under a batch scheduler), else all of them."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
 
 
 class Executor(Protocol):
@@ -65,23 +75,31 @@ class LocalProcessExecutor:
     """``workers`` spawned processes, each limited to its share of the cores, each unit isolated."""
 
     def __init__(self, workers: int | None = None) -> None:
-        self.workers = workers or os.cpu_count() or 1
-        self.threads = max(1, (os.cpu_count() or 1) // self.workers)
+        cores = usable_cores()
+        self.workers = workers or cores
+        self.threads = max(1, cores // self.workers)
         self._context = multiprocessing.get_context("spawn")
         self._idle: list[_Worker] = []
         self._busy: dict[int, tuple[_Worker, _Running]] = {}
 
     def _start_worker(self) -> _Worker:
         parent, child = self._context.Pipe(duplex=True)
+        # not a daemon: a plugin may start processes of its own (a torch DataLoader with workers, say);
+        # close(), the parent-death signal and the parent watch end it instead
         process = self._context.Process(target=worker_main, args=(child, os.getpid(), self.threads),
-                                        name="avbench-worker", daemon=True)
+                                        name="avbench-worker", daemon=False)
         process.start()
         child.close()
         return _Worker(process, parent)
 
     def _discard(self, worker: _Worker, kill: bool = False) -> int | None:
-        if kill and worker.process.is_alive():
-            worker.process.kill()
+        """Forget a worker; with ``kill``, end it and its process group (whatever its plugin started)."""
+        if kill:
+            try:
+                os.killpg(worker.process.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError, TypeError):
+                if worker.process.is_alive():
+                    worker.process.kill()
         worker.process.join(timeout=STOP_GRACE_SECONDS)
         worker.connection.close()
         return worker.process.exitcode
@@ -89,16 +107,27 @@ class LocalProcessExecutor:
     def map_unordered(self, fn: Callable[[U], R], units: Iterable[U], timeout: float | None = None
                       ) -> Iterator[tuple[U, R | UnitFailure]]:
         queue = units if isinstance(units, deque) else deque(units)
+        lost_sends = 0  # units a worker died before receiving, in a row
         while queue or self._busy:
             while queue and len(self._busy) < self.workers:
                 worker = self._idle.pop() if self._idle else self._start_worker()
                 unit = queue.popleft()
                 try:
                     worker.connection.send((fn, unit))
-                except (BrokenPipeError, EOFError, OSError):  # an idle worker that died: replace it
-                    self._discard(worker, kill=True)
-                    queue.appendleft(unit)
+                except (BrokenPipeError, EOFError, OSError):  # the worker died before taking the unit
+                    exitcode = self._discard(worker, kill=True)
+                    lost_sends += 1
+                    if lost_sends >= MAX_LOST_SENDS:  # workers die as they start: say so, do not loop
+                        lost_sends = 0
+                        yield unit, WorkerDied(f"{describe_exit(exitcode)} before it could take the unit")
+                    else:
+                        queue.appendleft(unit)
                     continue
+                except Exception as exc:  # the unit does not pickle: its failure, not the worker's
+                    self._idle.append(worker)
+                    yield unit, UnitRaised(f"the unit could not be sent to a worker: {type(exc).__name__}: {exc}")
+                    continue
+                lost_sends = 0
                 deadline = time.monotonic() + timeout if timeout else None
                 self._busy[id(worker)] = (worker, _Running(unit, deadline))
             deadlines = [r.deadline for _, r in self._busy.values() if r.deadline is not None]
@@ -116,8 +145,8 @@ class LocalProcessExecutor:
                     self._idle.append(worker)
                 yield running.unit, outcome
 
-    def _collect(self, worker: _Worker, running: _Running, timeout: float | None) -> Any:
-        """The unit's outcome if it has one now (result, failure), else None (still running)."""
+    def _read(self, worker: _Worker, running: _Running, timeout: float | None) -> Any:
+        """Take every message waiting from the worker; the unit's outcome if one came, else None."""
         try:
             while worker.connection.poll():
                 kind, payload = worker.connection.recv()
@@ -131,7 +160,18 @@ class LocalProcessExecutor:
                     return self._raised(payload, running)
         except (EOFError, OSError):
             pass  # the worker is gone: its exit code says why
+        return None
+
+    def _collect(self, worker: _Worker, running: _Running, timeout: float | None) -> Any:
+        """The unit's outcome if it has one now (result, failure), else None (still running)."""
+        outcome = self._read(worker, running, timeout)
+        if outcome is not None:
+            return outcome
         if not worker.process.is_alive():
+            worker.process.join(timeout=STOP_GRACE_SECONDS)
+            outcome = self._read(worker, running, timeout)  # what it wrote just before it died
+            if outcome is not None:
+                return outcome
             exitcode = self._discard(worker)
             return WorkerDied(describe_exit(exitcode), tuple(running.progress))
         if running.deadline is not None and time.monotonic() >= running.deadline:

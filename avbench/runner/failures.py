@@ -45,11 +45,22 @@ class UnitTimedOut(UnitFailure):
     retryable = False
 
 
+#: Errors of the plugin's code or installation, not of the clip: a fixed plugin or environment reruns them.
+PLUGIN_FAULTS = (ImportError, NotImplementedError, NameError, AttributeError, TypeError, RecursionError)
+
+
 def is_failed_work(exc: BaseException) -> bool:
-    """True when ``exc`` is a failure of the environment or the worker rather than of the media."""
-    if isinstance(exc, (MemoryError, SystemExit, KeyboardInterrupt)):
+    """True when ``exc`` is a failure of the environment, the worker or the plugin's code, not of the media.
+
+    Plugins report a clip they cannot use with ``ClipError``; a decoder's complaint about a file
+    (``ValueError``, ``RuntimeError``, ...) also counts as bad media. A missing module or binary,
+    a programming error, a vanished file or exhausted memory does not: it is retried by the next run.
+    """
+    if isinstance(exc, (MemoryError, SystemExit, KeyboardInterrupt, FileNotFoundError, *PLUGIN_FAULTS)):
         return True
     if isinstance(exc, OSError) and exc.errno in ENVIRONMENT_ERRNOS:
+        return True
+    if "out of memory" in str(exc).lower():  # e.g. "CUDA out of memory" from older torch
         return True
     return "OutOfMemory" in type(exc).__name__  # e.g. torch.OutOfMemoryError
 

@@ -584,6 +584,8 @@ def why_not_done(unit: FoldUnit) -> str | None:
         return f"stored result is {record.get('status')!r}"
     if record.get("fingerprint") != unit.fingerprint:
         return "stored result has another fingerprint"
+    if (record.get("experiment"), record.get("fold"), record.get("seed")) != (unit.experiment, unit.fold.name, unit.seed):
+        return "stored result is another fold's (their names map to one file name)"
     try:
         read_predictions(path, record)
     except CorruptResultError as exc:

@@ -104,16 +104,16 @@ def _outcome_from_progress(task: ExtractTask, failure: UnitFailure) -> tuple[Ext
             started.append(event[1])
             continue
         _, index, status, reason, elapsed, clip_media, found = event
-        clip_id = task.clips[index].clip_id
+        key = task.keys[index]
         ended.add(index)
         seconds += elapsed
         if status == "done":
-            done.append(clip_id)
+            done.append(key)
             media += clip_media
         else:
-            (errors if status == "error" else failed)[clip_id] = reason
+            (errors if status == "error" else failed)[key] = reason
         if found:
-            diagnostics[clip_id] = found
+            diagnostics[key] = found
     current = next((i for i in reversed(started) if i not in ended), None)
     return ExtractOutcome(task.extractor.plugin, tuple(done), errors, seconds, media, diagnostics, failed), ended, current
 
@@ -134,7 +134,8 @@ def _salvage(task: ExtractTask, failure: UnitFailure, queue: deque, retried: set
             retried.add(task.keys[rest[0]])
             queue.append(subtask(rest))
         else:
-            failed.update({task.clips[i].clip_id: f"{failure.cause} setting up extractor {plugin!r}" for i in rest})
+            failed.update({task.keys[i]: f"{failure.cause} setting up extractor {plugin!r} for clip "
+                                         f"{task.clips[i].clip_id}" for i in rest})
     else:
         after = [i for i in range(current + 1, len(task.clips)) if i not in ended]
         if after:
@@ -144,7 +145,7 @@ def _salvage(task: ExtractTask, failure: UnitFailure, queue: deque, retried: set
             retried.add(key)
             queue.append(subtask([current]))
         else:
-            failed[clip_id] = f"{failure.cause} extracting clip {clip_id} with plugin {plugin!r}"
+            failed[key] = f"{failure.cause} extracting clip {clip_id} with plugin {plugin!r}"
     return ExtractOutcome(outcome.extractor, outcome.done, outcome.errors, outcome.seconds, outcome.media_seconds,
                           outcome.diagnostics, failed)
 
@@ -174,13 +175,12 @@ def run_extraction(plan: Plan, executor: Executor, progress: bool, memory: BadMe
                 requeued = sum(len(t.clips) for t in list(queue)[before:])
             else:
                 requeued = 0
-            key_of = {clip.clip_id: key for clip, key in zip(task.clips, task.keys)}
-            bad.update({key_of[c]: reason for c, reason in outcome.errors.items()})
-            failed.update({key_of[c]: reason for c, reason in outcome.failed.items()})
-            extracted.extend(key_of[c] for c in outcome.done)
-            for c in outcome.done:  # a retried clip that now extracted is no longer failed
-                failed.pop(key_of[c], None)
-            diagnostics.update({key_of[c]: found for c, found in outcome.diagnostics.items()})
+            bad.update(outcome.errors)
+            failed.update(outcome.failed)
+            extracted.extend(outcome.done)
+            for key in outcome.done:  # a retried clip that now extracted is no longer failed
+                failed.pop(key, None)
+            diagnostics.update(outcome.diagnostics)
             for reason in outcome.failed.values():
                 log(f"FAILED: {reason}")
             s = stats.setdefault(task.extractor.plugin, {"clips": 0, "errors": 0, "media_seconds": 0.0,

@@ -64,6 +64,8 @@ class ExtractTask:
 
 @dataclass(frozen=True)
 class ExtractOutcome:
+    """What a chunk's extraction gave, every field keyed by feature key (never by clip id)."""
+
     extractor: str
     done: tuple[str, ...]
     errors: Mapping[str, str]  # bad media: remembered by feature key

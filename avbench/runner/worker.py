@@ -77,6 +77,7 @@ def extract_chunk(task: ExtractTask) -> ExtractOutcome:
     Each clip's start and end are reported to the main process as they happen, so a worker that
     dies or hangs on one clip costs only that clip. A failure of the environment (cache write,
     full disk, memory, a plugin exiting) is failed work, never a verdict on the clip's media.
+    The outcome is keyed by feature key: two datasets may name different clips alike.
     """
     cache = FeatureCache(task.context.cache_dir)
     done, errors, failed, diagnostics = [], {}, {}, {}
@@ -85,8 +86,7 @@ def extract_chunk(task: ExtractTask) -> ExtractOutcome:
         extractor = plugin_for(task.extractor, PluginKind.EXTRACTOR, task.context)
     except Exception as exc:  # a plugin that cannot be set up here: no clip is to blame
         reason = f"extractor {task.extractor.plugin!r} could not be set up: {one_line(exc)}"
-        return ExtractOutcome(task.extractor.plugin, (), {}, 0.0, 0.0, {},
-                              {clip.clip_id: reason for clip in task.clips})
+        return ExtractOutcome(task.extractor.plugin, (), {}, 0.0, 0.0, {}, {key: reason for key in task.keys})
     for index, (clip, key) in enumerate(zip(task.clips, task.keys)):
         report_progress(("start", index))
         start = time.perf_counter()
@@ -111,17 +111,16 @@ def extract_chunk(task: ExtractTask) -> ExtractOutcome:
             found = dict(extractor.diagnostics(clip) or {})
         except Exception as exc:  # diagnostics never cost a clip its features
             found = {"diagnostics_error": one_line(exc)}
-        if status == "done":
-            done.append(clip.clip_id)
-            media += clip_media
-        elif status == "error":
-            errors[clip.clip_id] = reason
-        else:
+        if status == "failed":
             reason = f"{reason} extracting clip {clip.clip_id} with plugin {task.extractor.plugin!r}"
-            failed[clip.clip_id] = reason
+        if status == "done":
+            done.append(key)
+            media += clip_media
+        else:
+            (errors if status == "error" else failed)[key] = reason
         seconds += elapsed
         if found:
-            diagnostics[clip.clip_id] = found
+            diagnostics[key] = found
         report_progress(("end", index, status, reason, elapsed, clip_media, found))
     return ExtractOutcome(task.extractor.plugin, tuple(done), errors, seconds, media, diagnostics, failed)
 

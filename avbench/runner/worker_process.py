@@ -71,6 +71,7 @@ def worker_main(connection: Connection, parent_pid: int, threads: int) -> None:
     """Serve units until the main process sends ``None`` or goes away."""
     global _connection
     _connection = connection
+    os.setpgrp()  # our own group: killing it also ends what a plugin started (a decoder subprocess, say)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the main process decides; it stops us itself
     _die_with_parent(parent_pid)
     limit_threads(threads)

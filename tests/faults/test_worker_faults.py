@@ -122,7 +122,7 @@ def test_a_hung_fold_is_killed_after_the_fold_timeout_and_named(fault_benchmark)
     assert "RETRYING" not in result.stderr  # a hang is not retried: it would only hang again
 
 
-@pytest.mark.parametrize("fault", ["enospc", "memory"])
+@pytest.mark.parametrize("fault", ["enospc", "memory", "import"])
 def test_environment_failures_are_failed_work_not_bad_media(fault_benchmark, clean, tmp_path, fault):
     switch = tmp_path / "fault-on"
     switch.touch()
@@ -135,3 +135,42 @@ def test_environment_failures_are_failed_work_not_bad_media(fault_benchmark, cle
     second = run_cli(path)
     assert second.returncode == 0, second.stdout + second.stderr
     assert stored_predictions(path.parent) == clean[0]
+
+
+def test_a_plugin_may_start_processes_of_its_own_in_a_worker(fault_benchmark):
+    path = fault_benchmark(model={"spawn_child": True})
+    result = run_cli(path)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_clips_of_two_datasets_sharing_ids_get_their_own_verdicts(fault_benchmark):
+    """Both land in one extraction chunk (same extractor setting, the second experiment's 8 sad clips
+    follow the first's 24): the good clip is never judged by the bad one's failure, nor the other way."""
+    path = fault_benchmark(extra="""
+[datasets.other]
+plugin = "toy-dataset"
+root = "{root}-other"
+params = {{ subjects = 4, per_label = 2, offset = 100.0 }}
+
+[experiments.other-steady]
+dataset = "other"
+protocols = ["loso"]
+classes = ["sad"]
+[experiments.other-steady.branches.audio]
+extractor = "toy-extractor"
+model = "toy-centroid"
+""".format(root=path_root(fault_benchmark)))
+    path.write_text(path.read_text().replace("params = { subjects = 4, per_label = 2 }",
+                                             'params = { subjects = 4, per_label = 2, bad_clips = ["03-sad-1"] }'))
+    result = run_cli(path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "skipped clip 03-sad-1 (steady)" in result.stdout
+    assert "(other-steady)" not in result.stdout
+    other = [json.loads(p.read_text()) for p in (path.parent / "runs/faults/other-steady/loso/seed-0").glob("*.json")]
+    assert len(other) == 4 and all(r["status"] == "ok" and not r["skipped_test_clips"] for r in other)
+
+
+def path_root(fault_benchmark) -> str:
+    """The toy data folder the fault benchmark uses (its ``root``)."""
+    text = fault_benchmark("probe-root").read_text()
+    return text.split('root = "', 1)[1].split('"', 1)[0]

@@ -24,7 +24,7 @@ from pydantic import Field
 from avbench import hookimpl
 from avbench.contract import Clip, ClipError, Extractor, Modality, Model, OutputKind, Params, stack
 
-Fault = Literal["none", "segfault", "exit", "sysexit", "hang", "sigkill", "enospc", "memory"]
+Fault = Literal["none", "segfault", "exit", "sysexit", "hang", "sigkill", "enospc", "memory", "import"]
 
 
 def _record_pid(pid_dir: str) -> None:
@@ -60,6 +60,8 @@ def fail(fault: str) -> None:
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), "/cache/features/x.npy")
     elif fault == "memory":
         raise MemoryError("probe ran out of memory")
+    elif fault == "import":  # a plugin whose dependency is not installed here
+        import avbench_probe_dependency_that_is_not_installed  # noqa: F401
 
 
 class ProbeExtractor(Extractor):
@@ -104,12 +106,21 @@ class ProbeModel(Model):
         one_shot: bool = False
         pid_dir: str = ""
         sleep: float = 0.0
+        spawn_child: bool = False  # start (and join) a process of its own while fitting
 
     def fit(self, X, y, *, n_classes, X_val=None, y_val=None):
         _record_pid(self.params.pid_dir)
         if _active(self.params.switch_file, self.params.one_shot):
             fail(self.params.fault)
         time.sleep(self.params.sleep)
+        if self.params.spawn_child:
+            import multiprocessing
+
+            child = multiprocessing.get_context("spawn").Process(target=time.sleep, args=(0.1,))
+            child.start()
+            child.join()
+            if child.exitcode != 0:
+                raise RuntimeError(f"child process exited with {child.exitcode}")
         X = stack(X)
         self.centroids_ = np.stack([X[y == c].mean(0) if (y == c).any() else np.zeros(X.shape[1])
                                     for c in range(n_classes)])

@@ -64,6 +64,9 @@ class Extractor(Plugin):
     kind: ClassVar[PluginKind] = PluginKind.EXTRACTOR
     modality: ClassVar[Modality]
     output_kind: ClassVar[OutputKind]
+    #: False for an extractor that reads no media file of its modality (a table keyed by clip id): the runner
+    #: then runs it on a dataset copy that lacks that modality instead of skipping it as not configured
+    reads_media: ClassVar[bool] = True
 
     def load(self, clip: Clip) -> Any:
         """Decode the clip's media for this modality."""

@@ -311,7 +311,10 @@ def mark_absent_modalities(plan: Plan, registry: Registry) -> None:
             continue
         present = {m for clip in exp.clips for m in clip.media}
         for branch in exp.branches:
-            modality = getattr(registry.info(branch.extractor.plugin).cls, "modality", None)
+            cls = registry.info(branch.extractor.plugin).cls
+            if not getattr(cls, "reads_media", True):
+                continue
+            modality = getattr(cls, "modality", None)
             name = getattr(modality, "value", modality)
             if name and name not in present:
                 exp.error = (f"dataset {exp.dataset.name!r} at {exp.dataset.root} has no {name} media "
@@ -386,7 +389,7 @@ def _run_plan(plan: Plan, config: Any, registry: Registry, workers: int | None, 
     summary.clip_errors = {
         exp.name: {**{c: extraction.bad_media[k] for b in exp.branches for c, k in exp.keys.get(b.name, {}).items()
                       if k in extraction.bad_media}, **exp.clip_errors}
-        for exp in plan.experiments.values()}
+        for exp in plan.experiments.values() if not exp.error}
     write_json(plan.output_dir / "not-run.json", {"errors": summary.errors})
     write_json(plan.output_dir / "run-summary.json",
                {**summary.as_dict(), "finished": datetime.now(timezone.utc).isoformat()})

@@ -15,6 +15,13 @@ protocols = ["loso"]
 [experiments.video.branches.video]
 extractor = "toy-video-extractor"
 model = "toy-centroid"
+
+[experiments.video-table]
+dataset = "ravdess"
+protocols = ["loso"]
+[experiments.video-table.branches.video]
+extractor = "probe-table-extractor"
+model = "toy-centroid"
 """
 
 
@@ -26,12 +33,14 @@ def audio_only_tree(root: Path) -> Path:
     return root
 
 
-def test_a_video_experiment_on_an_audio_only_copy_is_skipped_not_failed(toy_plugins, tmp_path):
+def test_a_video_experiment_on_an_audio_only_copy_is_skipped_not_failed(probe_plugins, tmp_path):
     path = tmp_path / "benchmark.toml"
     path.write_text(BENCHMARK.format(root=audio_only_tree(tmp_path / "ravdess")))
     result = run_cli(path, env=cli_env(tmp_path / "cache", AVBENCH_RAVDESS_ROOT=""))
     assert result.returncode == 0, result.stdout + result.stderr
     assert "SKIPPED video: dataset 'ravdess'" in result.stderr and "has no video media (has: audio)" in result.stderr
     assert "failed extraction" not in result.stderr
+    assert "video-table" not in result.stderr  # a video extractor that reads a table, not the video, runs
+    assert len(list((tmp_path / "runs/faults/video-table/loso/seed-0").glob("*.json"))) == 3
     strict = run_cli(path, "--strict", env=cli_env(tmp_path / "cache", AVBENCH_RAVDESS_ROOT=""))
     assert strict.returncode == 1 and "NOT RUN (error) video" in strict.stderr

@@ -93,6 +93,14 @@ class ProbeExtractor(Extractor):
         return np.asarray(raw, dtype=np.float32)
 
 
+class ProbeTableExtractor(ProbeExtractor):
+    """Video-modality features from a table keyed by clip (here: the toy vector), reading no video file."""
+
+    name = "probe-table-extractor"
+    modality = Modality.VIDEO
+    reads_media = False
+
+
 class ProbeModel(Model):
     """Nearest centroid that fails in ``fit`` when asked to (all folds, or while ``switch_file`` exists)."""
 
@@ -134,4 +142,4 @@ class ProbeModel(Model):
 
 @hookimpl
 def avbench_plugins():
-    return [ProbeExtractor, ProbeModel]
+    return [ProbeExtractor, ProbeTableExtractor, ProbeModel]

@@ -133,6 +133,7 @@ class OpenFaceAu(Extractor):
     version = "1.0"
     cites = 'Baltrusaitis et al. 2018, "OpenFace 2.0: Facial Behavior Analysis Toolkit", IEEE FG 2018'
     modality: ClassVar[Modality] = Modality.VIDEO
+    reads_media: ClassVar[bool] = False  # a table keyed by clip id: no video file needed
     output_kind: ClassVar[OutputKind] = OutputKind.VECTOR
     description = "OpenFace 2.0 action units, clip means from a precomputed table (AVBENCH_OPENFACE_AU)"
     Params: ClassVar[type[OpenFaceClipMeanParams]] = OpenFaceClipMeanParams
@@ -183,6 +184,7 @@ class _OpenFaceFrames(Extractor):
     """Reads the clip's per-frame OpenFace CSV: the video's stem, else the clip id, names the file."""
 
     modality: ClassVar[Modality] = Modality.VIDEO
+    reads_media: ClassVar[bool] = False  # CSVs named after the clip: the video file itself is not read
 
     @classmethod
     def conformance_clips(cls, tmp_dir: Path) -> list[Clip]:

@@ -316,7 +316,7 @@ class BenchmarkConfig(Strict):
     benchmark: BenchmarkSection
     resources: dict[str, str] = Field(default_factory=dict)
     datasets: dict[str, DatasetConfig] = Field(min_length=1)
-    protocols: dict[str, PluginRef] = Field(min_length=1)
+    protocols: dict[str, PluginRef] = Field(default_factory=dict)  # none needed when every experiment is train/test
     experiments: dict[str, ExperimentConfig] = Field(min_length=1)
     _source: Path | None = PrivateAttr(default=None)
 

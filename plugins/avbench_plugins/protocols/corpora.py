@@ -6,6 +6,7 @@ Registered through :mod:`.leave_one_subject_out`'s hook (no entry point of their
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Sequence
 
 from pydantic import Field, model_validator
@@ -27,6 +28,14 @@ def corpora_of(clips: Sequence[Clip], protocol: str) -> list[str]:
     return list(dict.fromkeys(corpus_of(c, protocol) for c in clips))
 
 
+def conformance_corpora_clips(tmp_dir: Path) -> list[Clip]:
+    """For ``avbench check``: 3 corpora x 3 namespaced speakers x 4 emotions x 2 takes, as the runner makes them."""
+    return [Clip(f"{corpus}/{speaker:02d}-{label}-{take}", f"{corpus}/{speaker:02d}", label,
+                 {"audio": f"conformance-unused/{corpus}-{speaker:02d}-{label}-{take}.wav"}, {"corpus": corpus})
+            for corpus in ("a", "b", "c") for speaker in (1, 2, 3)
+            for label in ("neutral", "happy", "sad", "angry") for take in (1, 2)]
+
+
 def _subjects(clips: Sequence[Clip], ids: tuple[str, ...]) -> tuple[str, ...]:
     chosen = set(ids)
     return tuple(sorted({c.subject for c in clips if c.clip_id in chosen}))
@@ -40,6 +49,11 @@ class CorpusSplit(Protocol):
 
     name = "corpus-split"
     version = "1.0"
+    conformance_params = {"train": ["a", "b"], "test": ["c"]}
+
+    @classmethod
+    def conformance_clips(cls, tmp_dir: Path) -> list[Clip]:
+        return conformance_corpora_clips(tmp_dir)
 
     class Params(Params):
         train: list[str] = Field(default_factory=list, description="corpora whose clips train")
@@ -72,6 +86,10 @@ class LeaveOneCorpusOut(Protocol):
 
     name = "leave-one-corpus-out"
     version = "1.0"
+
+    @classmethod
+    def conformance_clips(cls, tmp_dir: Path) -> list[Clip]:
+        return conformance_corpora_clips(tmp_dir)
 
     class Params(Params):
         min_corpora: int = Field(3, ge=2, description="fewer corpora than this is a configuration error")

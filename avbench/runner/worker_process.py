@@ -30,17 +30,14 @@ def report_progress(payload: Any) -> None:
 
 
 def limit_threads(threads: int) -> None:
-    """Keep each worker to its share of the cores.
+    """Keep each worker to its share of the cores (BLAS and OpenMP pools, and torch's if loaded).
 
-    The environment covers libraries not loaded yet; threadpoolctl resizes the BLAS and OpenMP
-    pools already loaded (spawning imports numpy before this runs), which otherwise oversubscribe
-    the cores and spin against each other.
+    Spawning imports numpy before this runs, so the pools already loaded are resized too; a fold
+    then sets its own declared thread count (:mod:`avbench.runner.determinism`).
     """
-    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMBA_NUM_THREADS"):
-        os.environ[var] = str(threads)
-    from threadpoolctl import threadpool_limits
+    from .determinism import limit_threads as limit_pools
 
-    threadpool_limits(threads)
+    limit_pools(threads)
     if "torch" in sys.modules:
         sys.modules["torch"].set_num_threads(threads)
 

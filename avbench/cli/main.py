@@ -129,6 +129,12 @@ def build_parser() -> argparse.ArgumentParser:
     except ImportError:
         pass
     try:
+        from .exchange_command import add_exchange_parsers
+
+        add_exchange_parsers(sub)
+    except ImportError:
+        pass
+    try:
         from .new_plugin_command import add_new_plugin_parser
 
         add_new_plugin_parser(sub)

@@ -53,6 +53,11 @@ def render_leaderboard(config: BenchmarkConfig, base: Path, registry: Registry |
     metrics = config.benchmark.metrics
     setups = current_setups(config, registry, base)
     rows, predictions, bad_files = stored_rows(config, output_dir, setups)
+    from .submitted import submitted_rows  # imported results: rows of their own, "submitted by X"
+
+    submitted, submitted_predictions = submitted_rows(config, output_dir, setups, bad_files)
+    rows += submitted
+    predictions.update(submitted_predictions)
     present = {(r["experiment"], r["protocol"]) for r in rows}
     for r in _previous_rows(board / "results.parquet"):
         key = (r["experiment"], r["protocol"])

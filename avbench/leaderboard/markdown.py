@@ -83,6 +83,10 @@ def _short_commit(commit: str) -> str:
 def notes(row: dict[str, Any]) -> str:
     out = []
     status = row.get("status")
+    if row.get("submitted_by"):
+        from .submitted import submitted_note
+
+        out.append(submitted_note(row))
     if row.get("ablation_of"):
         out.append(row["ablation_of"])
     if row.get("transductive"):

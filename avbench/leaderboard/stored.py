@@ -37,6 +37,27 @@ def read_fold_records(output_dir: Path) -> tuple[list[dict[str, Any]], dict[str,
     return records, bad
 
 
+#: Folds imported from other installations' bundles (:mod:`avbench.exchange`), one folder per submitter.
+SUBMITTED = "submitted"
+
+
+def read_submitted_records(output_dir: Path) -> tuple[dict[str, list[dict[str, Any]]], dict[str, str]]:
+    """Submitted fold records by submitter folder (``submitted/<submitter>/<exp>/<protocol>/seed-N/<fold>.json``).
+
+    Never mixed with the local folds of :func:`read_fold_records` (their glob does not reach this deep).
+    """
+    by_submitter, bad = {}, {}
+    for folder in sorted(p for p in (Path(output_dir) / SUBMITTED).glob("*") if p.is_dir()):
+        records, unreadable = read_fold_records(folder)
+        bad.update(unreadable)
+        for record in records:
+            if not record.get("submitted_by") or record.get("_unverified"):
+                bad[record["_path"]] = f"{record['_path']}: a submitted fold record must be verified and name its submitter"
+                continue
+            by_submitter.setdefault(folder.name, []).append(record)
+    return by_submitter, bad
+
+
 def _read_one(path: Path) -> dict[str, Any]:
     try:
         raw = json.loads(path.read_text())

@@ -1,0 +1,180 @@
+"""The bundle format: a folder (or its ``.tar.gz``) with ``manifest.json``, ``folds.json`` and ``records/``.
+
+``records/<experiment>/<protocol>/seed-N/<fold>.json`` and ``.parquet`` are the run folder's files,
+byte for byte. ``folds.json`` gives, per experiment and protocol, the clips (subject, label, media
+content hashes), the folds (clip ids of each side) and the clips skipped as bad media: with the
+maintainer's config, everything a fold fingerprint is computed from. ``manifest.json`` names the
+schema version, the submitter, the machine, and the sha256 of every other file.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import os
+import platform
+import re
+import shutil
+import subprocess
+import tarfile
+import tempfile
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterator
+
+from avbench.contract.errors import AvbenchError
+from avbench.storage.fold_store import file_sha256
+
+SCHEMA_VERSION = 1
+MANIFEST = "manifest.json"
+FOLDS = "folds.json"
+RECORDS = "records"
+MANIFEST_KEYS = ("schema_version", "submitter", "created", "avbench_version", "machine", "benchmark",
+                 "experiments", "files")
+
+
+class BundleError(AvbenchError):
+    """A bundle cannot be made, read or accepted; ``lines`` holds one message per problem."""
+
+    def __init__(self, lines: list[str]) -> None:
+        super().__init__("\n".join(lines))
+        self.lines = lines
+
+
+def submitter_slug(name: str) -> str:
+    """A submitter's name as one folder name: ``Jane Doe`` -> ``Jane-Doe``."""
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", name.strip()).strip("-.")
+    return slug[:64]
+
+
+def default_submitter(where: Path) -> str | None:
+    """``git config user.name`` at ``where``, or None when git does not say."""
+    try:
+        out = subprocess.run(["git", "config", "user.name"], cwd=where, capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None
+
+
+def machine_details() -> dict[str, Any]:
+    """Platform, CPU, GPU (when the NVIDIA driver names one) and library versions, without importing torch."""
+    from avbench.leaderboard.provenance import library_versions
+
+    return {"platform": platform.platform(), "python": platform.python_version(),
+            "cpu": _cpu_name() or platform.processor() or platform.machine(), "cpu_count": os.cpu_count(),
+            "gpu": _gpu_names(), "libraries": library_versions()}
+
+
+def _cpu_name() -> str | None:
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return None
+    match = re.search(r"^model name\s*:\s*(.+)$", text, re.MULTILINE)
+    return match.group(1).strip() if match else None
+
+
+def _gpu_names() -> list[str]:
+    names = []
+    for info in sorted(Path("/proc/driver/nvidia/gpus").glob("*/information")):
+        match = re.search(r"^Model:\s*(.+)$", info.read_text(errors="replace"), re.MULTILINE)
+        if match:
+            names.append(match.group(1).strip())
+    return names
+
+
+def now() -> str:
+    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+
+
+def bundle_files(folder: Path) -> list[str]:
+    """Every file of a bundle folder but the manifest, as sorted POSIX paths relative to it."""
+    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()
+                  and p.relative_to(folder).as_posix() != MANIFEST)
+
+
+def write_manifest(folder: Path, fields: dict[str, Any]) -> dict[str, Any]:
+    """Write ``manifest.json`` with ``fields`` and the sha256 of every other file of ``folder``."""
+    manifest = {"schema_version": SCHEMA_VERSION, **fields,
+                "files": {name: file_sha256(folder / name) for name in bundle_files(folder)}}
+    (folder / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    return manifest
+
+
+def pack(folder: Path, target: Path) -> None:
+    """``folder`` as a deterministic ``.tar.gz`` (sorted names, no owners, no times): same files, same bytes."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        for name in [MANIFEST, *bundle_files(folder)]:
+            data = (folder / name).read_bytes()
+            info = tarfile.TarInfo(name)
+            info.size, info.mode, info.mtime = len(data), 0o644, 0
+            tar.addfile(info, io.BytesIO(data))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with open(target, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, filename="") as gz:
+        gz.write(buffer.getvalue())
+
+
+def is_archive(path: Path) -> bool:
+    return path.name.endswith((".tar.gz", ".tgz"))
+
+
+@contextmanager
+def opened(path: Path) -> Iterator[Path]:
+    """The bundle at ``path`` as a folder: itself, or its archive unpacked into a temporary folder.
+
+    Only plain files with relative names inside the bundle are unpacked; anything else is refused.
+    """
+    path = Path(path)
+    if path.is_dir():
+        yield path
+        return
+    if not path.exists():
+        raise BundleError([f"{path}: no such bundle (expected a bundle folder or a .tar.gz)"])
+    tmp = Path(tempfile.mkdtemp(prefix="avbench-bundle-"))
+    try:
+        try:
+            with tarfile.open(path, "r:*") as tar:
+                members = tar.getmembers()
+                bad = [m.name for m in members if not (m.isfile() or m.isdir()) or m.name.startswith("/")
+                       or ".." in Path(m.name).parts]
+                if bad:
+                    raise BundleError([f"{path}: member {n!r} is not a plain file inside the bundle" for n in bad])
+                tar.extractall(tmp, members=[m for m in members if m.isfile()], filter="data")
+        except (tarfile.TarError, OSError, EOFError) as exc:
+            raise BundleError([f"{path}: not a readable bundle archive ({type(exc).__name__}: {exc})"]) from None
+        yield tmp
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def read_manifest(folder: Path, label: str) -> tuple[dict[str, Any] | None, list[str]]:
+    """The manifest and one line per problem: schema, required keys, and every file against its sha256."""
+    try:
+        manifest = json.loads((folder / MANIFEST).read_text())
+    except FileNotFoundError:
+        return None, [f"{label}: no {MANIFEST} (expected a bundle made by `avbench export`)"]
+    except (OSError, ValueError, UnicodeDecodeError) as exc:
+        return None, [f"{label}/{MANIFEST}: does not read back as JSON ({type(exc).__name__})"]
+    if not isinstance(manifest, dict):
+        return None, [f"{label}/{MANIFEST}: expected a JSON object"]
+    if manifest.get("schema_version") != SCHEMA_VERSION:
+        return None, [f"{label}/{MANIFEST}: schema_version {manifest.get('schema_version')!r}, expected "
+                      f"{SCHEMA_VERSION} (this avbench reads bundles of schema {SCHEMA_VERSION})"]
+    problems = [f"{label}/{MANIFEST}: key {k!r} missing" for k in MANIFEST_KEYS if k not in manifest]
+    files = manifest.get("files")
+    if not isinstance(files, dict):
+        return None, problems + [f"{label}/{MANIFEST}: 'files' must map each file to its sha256"]
+    if not submitter_slug(str(manifest.get("submitter") or "")):
+        problems.append(f"{label}/{MANIFEST}: 'submitter' is empty; expected who computed these results")
+    present = set(bundle_files(folder))
+    for name, digest in sorted(files.items()):
+        if name not in present:
+            problems.append(f"{label}/{name}: listed in the manifest but absent")
+        elif file_sha256(folder / name) != digest:
+            problems.append(f"{label}/{name}: sha256 does not match the manifest (edited or corrupt)")
+    for name in sorted(present - set(files)):
+        problems.append(f"{label}/{name}: not listed in the manifest")
+    return manifest, problems

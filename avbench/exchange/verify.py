@@ -1,0 +1,129 @@
+"""``avbench verify``: recompute some of a bundle's folds here and compare their predictions with the bundle's.
+
+The bundle is first checked like an import (nothing is stored). Then K folds are chosen
+deterministically (the first K by experiment, protocol, seed and fold name, or a sample drawn with
+``--seed``), recomputed in worker processes into a temporary folder (never into the run folder),
+and compared clip by clip: the same clips, the same predicted labels, and probabilities within
+``tolerance`` (byte-identical when the largest difference is 0).
+"""
+
+from __future__ import annotations
+
+import random
+import tempfile
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import polars as pl
+
+from avbench.config.loader import load_config
+from avbench.registry import Registry, get_registry
+
+from .bundle import BundleError, opened
+from .folds import planned_units
+from .import_bundle import BundleFold, validate_bundle
+
+DEFAULT_TOLERANCE = 1e-6
+
+
+@dataclass
+class FoldVerdict:
+    """How one recomputed fold compares with the bundle's."""
+
+    where: str
+    agrees: bool
+    detail: str
+
+    def line(self) -> str:
+        return f"{'AGREES' if self.agrees else 'DISAGREES'} {self.where}: {self.detail}"
+
+
+def choose_folds(folds: list[BundleFold], k: int, seed: int | None = None) -> list[BundleFold]:
+    """K folds: the first K in sorted order, or with ``seed`` a sample of K drawn from that order."""
+    ordered = sorted(folds, key=lambda f: (f.record["experiment"], f.record["protocol"], f.record["seed"],
+                                           f.record["fold"]))
+    if seed is None:
+        return ordered[:k]
+    picked = sorted(random.Random(seed).sample(range(len(ordered)), min(k, len(ordered))))
+    return [ordered[i] for i in picked]
+
+
+def compare_predictions(bundle: pl.DataFrame, local: pl.DataFrame, tolerance: float) -> tuple[bool, str]:
+    """Same clips, same predicted labels and probabilities within ``tolerance``: (agrees, what was found)."""
+    if sorted(bundle["clip_id"].to_list()) != sorted(local["clip_id"].to_list()):
+        return False, (f"other test clips: the bundle predicts {bundle.height}, recomputed here {local.height} "
+                       f"({len(set(bundle['clip_id']) ^ set(local['clip_id']))} differ)")
+    bundle, local = bundle.sort("clip_id"), local.sort("clip_id")
+    theirs = np.array(bundle["probabilities"].to_list(), dtype=np.float64).reshape(bundle.height, -1)
+    ours = np.array(local["probabilities"].to_list(), dtype=np.float64).reshape(local.height, -1)
+    if theirs.shape != ours.shape:
+        return False, f"probabilities of shape {theirs.shape}, recomputed here {ours.shape}"
+    same_labels = int((bundle["predicted_index"].to_numpy() == local["predicted_index"].to_numpy()).sum())
+    difference = float(np.abs(theirs - ours).max()) if theirs.size else 0.0
+    labels = f"labels agree on {same_labels} of {bundle.height} clips"
+    if difference == 0.0 and same_labels == bundle.height:
+        return True, f"byte-identical probabilities; {labels}"
+    agrees = same_labels == bundle.height and difference <= tolerance
+    return agrees, f"max |difference| of probabilities {difference:.3g} (tolerance {tolerance:g}); {labels}"
+
+
+def verify_bundle(bundle: str | Path, config_path: str | Path, k: int, seed: int | None = None,
+                  tolerance: float = DEFAULT_TOLERANCE, registry: Registry | None = None,
+                  data_overrides: dict[str, str] | None = None, workers: int | None = None,
+                  log: Callable[[str], None] = lambda _line: None) -> list[FoldVerdict]:
+    """Recompute K of the bundle's folds here; one verdict per fold. Raises BundleError when it cannot."""
+    from avbench.runner.bad_media import BadMediaMemory
+    from avbench.runner.executor import make_executor
+    from avbench.runner.failures import UnitFailure
+    from avbench.runner.run import run_extraction
+    from avbench.runner.worker import run_fold
+
+    if k < 1:
+        raise BundleError([f"--folds {k}: expected at least 1"])
+    registry = registry or get_registry()
+    config_path = Path(config_path).resolve()
+    base = config_path.parent
+    config = load_config(config_path, registry, data_overrides)
+    with opened(Path(bundle)) as folder:
+        check = validate_bundle(folder, str(bundle), config, registry, base, data_overrides)
+        if check.problems:
+            raise BundleError(check.problems)
+        chosen = choose_folds(check.folds, k, seed)
+        names = sorted({f.record["experiment"] for f in chosen})
+        plan, units, _errors = planned_units(config, registry, base, names, data_overrides)
+        by_fingerprint = {u.fingerprint: u for u in units}
+        missing = [f for f in chosen if f.record["fingerprint"] not in by_fingerprint]
+        if missing:
+            raise BundleError([f"{_where(f)}: cannot be recomputed here: the data configured here gives no fold "
+                               "of this fingerprint (its dataset is not configured, or the copy here differs)"
+                               for f in missing])
+        log(f"recomputing {len(chosen)} of the bundle's {len(check.folds)} fold(s)")
+        verdicts = []
+        with tempfile.TemporaryDirectory(prefix="avbench-verify-") as tmp:
+            todo = [replace(by_fingerprint[f.record["fingerprint"]], latency_clips=0,
+                            result_dir=Path(tmp) / str(i)) for i, f in enumerate(chosen)]
+            executor = make_executor(workers or 1)
+            try:
+                memory = BadMediaMemory(plan.output_dir / "clip-errors.json")
+                run_extraction(plan, executor, False, memory, config.benchmark.clip_timeout, log)
+                results = {u.fingerprint: r for u, r in executor.map_unordered(run_fold, todo,
+                                                                               timeout=config.benchmark.fold_timeout)}
+            finally:
+                executor.close()
+            for fold, unit in zip(chosen, todo):
+                record = results.get(unit.fingerprint)
+                if isinstance(record, UnitFailure) or not record or record.get("status") != "ok":
+                    cause = record.cause if isinstance(record, UnitFailure) else (record or {}).get("error")
+                    verdicts.append(FoldVerdict(_where(fold), False, f"could not be recomputed here: {cause}"))
+                    continue
+                local = pl.read_parquet(unit.stem.with_suffix(".parquet"))
+                agrees, detail = compare_predictions(fold.predictions, local, tolerance)
+                verdicts.append(FoldVerdict(_where(fold), agrees, detail))
+    return verdicts
+
+
+def _where(fold: BundleFold) -> str:
+    r = fold.record
+    return f"{r['experiment']} / {r['protocol']} / seed {r['seed']} / {r['fold']}"

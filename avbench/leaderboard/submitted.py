@@ -1,0 +1,72 @@
+"""Rows of submitted results: folds imported from another installation's bundle (:mod:`avbench.exchange`).
+
+A submitted row is made like a local one (the same freshness check against the config, the same
+metrics and bootstrap) from one submitter's folds only, and is named ``<experiment>@<submitter>``
+with ``submitted_by`` and ``submission`` (bundle, dates, machine) beside it. Submitted and local folds
+are kept apart, never pooled into one row, even under the same fingerprint: each row says who computed
+it. A submitted row counts how many of its folds were also computed here with the same fingerprint
+(``also_computed_here``), which ``avbench verify`` can compare clip by clip.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from avbench.config.schema import BenchmarkConfig
+
+from .freshness import CurrentSetup, select_records
+from .stored import read_fold_records, read_submitted_records
+from .tables import RowPredictions, experiment_row
+
+
+def submitted_rows(config: BenchmarkConfig, output_dir: Path, setups: dict[tuple[str, str], CurrentSetup],
+                   bad_files: dict[str, str]) -> tuple[list[dict[str, Any]], dict[tuple[str, str], RowPredictions]]:
+    """One row per submitter, experiment and protocol of the config; unreadable files are added to ``bad_files``."""
+    from .build import experiment_metadata
+
+    by_submitter, bad = read_submitted_records(output_dir)
+    bad_files.update(bad)
+    if not by_submitter:
+        return [], {}
+    local_records, _ = read_fold_records(output_dir)
+    local = {(r["experiment"], r["protocol"], r.get("fingerprint")) for r in local_records if r.get("status") == "ok"}
+    rows, predictions = [], {}
+    for slug, records in sorted(by_submitter.items()):
+        groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        for record in records:
+            groups.setdefault((record["experiment"], record["protocol"]), []).append(record)
+        for (experiment, protocol), group in sorted(groups.items()):
+            if experiment not in config.experiments or protocol not in config.experiments[experiment].protocols:
+                continue
+            current = setups.get((experiment, protocol))
+            selection = select_records(group, current)
+            row, row_predictions = experiment_row(selection, config.benchmark.metrics, bad_files, current)
+            row.update(experiment_metadata(config, experiment, protocol, row))
+            newest = max(selection.records, key=lambda r: r.get("finished", ""))
+            name = f"{experiment}@{slug}"
+            row.update(experiment=name, submitted_experiment=experiment, submitted_by=newest["submitted_by"],
+                       submission=json.dumps(newest.get("submission") or {}, sort_keys=True),
+                       also_computed_here=sum((experiment, protocol, r.get("fingerprint")) in local
+                                              for r in selection.records if r.get("status") == "ok"))
+            rows.append(row)
+            if row_predictions is not None:
+                predictions[(name, protocol)] = row_predictions
+    return rows, predictions
+
+
+def submitted_note(row: dict[str, Any]) -> str:
+    """``submitted by X (bundle of DATE, not recomputed here; ...)`` for a submitted row, else ''."""
+    if not row.get("submitted_by"):
+        return ""
+    try:
+        submission = json.loads(row.get("submission") or "{}")
+    except ValueError:
+        submission = {}
+    created = str(submission.get("created") or "")[:10]
+    parts = [f"bundle of {created}" if created else "", "not recomputed here"]
+    also = row.get("also_computed_here") or 0
+    if also:
+        parts.append(f"{also} fold(s) also computed here under the same fingerprint, shown apart")
+    return f"submitted by {row['submitted_by']} ({'; '.join(p for p in parts if p)})"

@@ -1,0 +1,92 @@
+"""A submitter's results, exported and imported into another clone, give the same leaderboard row there."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from avbench.config.loader import load_config
+from avbench.exchange.bundle import BundleError
+from avbench.exchange.export import export_bundle
+from avbench.exchange.import_bundle import import_bundle
+from avbench.leaderboard.build import render_leaderboard
+
+from .conftest import clone
+
+SAME = ["folds", "folds_expected", "status", "test_clips", "test_subjects", "accuracy_pooled", "uar_pooled",
+        "macro_f1_pooled", "accuracy_mean", "confusion", "per_class_recall", "config_fingerprint", "computed_commit"]
+
+
+def board(config_path):
+    return pl.read_parquet(config_path.parent / "leaderboards/swap/results.parquet")
+
+
+def row_of(frame: pl.DataFrame, experiment: str) -> dict:
+    (row,) = frame.filter(pl.col("experiment") == experiment).to_dicts()
+    return row
+
+
+def files_under(folder):
+    return {p.relative_to(folder): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_a_bundle_imported_where_the_data_is_absent_gives_the_submitters_row_marked_submitted(
+        submitter, toy_env, tmp_path):
+    config, _data = submitter
+    bundle = export_bundle(config, tmp_path / "alice.tar.gz", submitter="Alice Liddell").path
+    maintainer = clone(tmp_path / "maintainer", None)  # RAVDESS not configured: nothing to run here
+    result = import_bundle(bundle, maintainer)
+    assert result.folds == 4 and result.submitter == "Alice Liddell"
+    assert any("not compared with data here" in note for note in result.notes)
+    render_leaderboard(load_config(maintainer), maintainer.parent)
+    theirs, ours = row_of(board(config), "centroid"), row_of(board(maintainer), "centroid@Alice-Liddell")
+    assert {k: ours[k] for k in SAME} == {k: theirs[k] for k in SAME}
+    assert ours["status"] == "ok" and ours["submitted_by"] == "Alice Liddell" and ours["also_computed_here"] == 0
+    assert json.loads(ours["submission"])["machine"]["cpu_count"] >= 1
+    readme = (maintainer.parent / "leaderboards/swap/README.md").read_text()
+    assert "centroid@Alice-Liddell" in readme and "submitted by Alice Liddell (bundle of" in readme
+    stored = maintainer.parent / "runs/swap/submitted/Alice-Liddell/centroid/loso/seed-0"
+    assert len(list(stored.glob("*.json"))) == 4 and not (maintainer.parent / "runs/swap/centroid").exists()
+
+
+def test_exporting_the_same_folds_twice_gives_the_same_files_but_the_manifests_date(submitter, toy_env, tmp_path):
+    config, _data = submitter
+    a = files_under(export_bundle(config, tmp_path / "a", submitter="alice").path)
+    b = files_under(export_bundle(config, tmp_path / "b", submitter="alice").path)
+    manifests = [json.loads(files.pop(Path("manifest.json"))) for files in (a, b)]
+    assert a == b and len(a) == 9  # folds.json + 4 records + 4 predictions
+    for manifest in manifests:
+        manifest.pop("created")
+    assert manifests[0] == manifests[1]
+
+
+def test_local_and_submitted_folds_of_one_fingerprint_stay_in_rows_of_their_own(submitter, toy_env, tmp_path):
+    config, data = submitter
+    bundle = export_bundle(config, tmp_path / "bundle", submitter="alice").path
+    maintainer = tmp_path / "maintainer"  # a clone that computed the same folds itself
+    shutil.copytree(config.parent, maintainer, ignore=shutil.ignore_patterns("leaderboards"))
+    local_before = files_under(maintainer / "runs/swap/centroid")
+    result = import_bundle(bundle, maintainer / "benchmark.toml")
+    assert result.notes == []  # clip ids, labels, folds and media all the maintainer's
+    render_leaderboard(load_config(maintainer / "benchmark.toml"), maintainer)
+    frame = board(maintainer / "benchmark.toml")
+    local, submitted = row_of(frame, "centroid"), row_of(frame, "centroid@alice")
+    assert local["folds"] == submitted["folds"] == 4  # kept apart: never 8 folds in one row
+    assert local["submitted_by"] is None and submitted["also_computed_here"] == 4
+    assert submitted["accuracy_pooled"] == local["accuracy_pooled"]
+    assert files_under(maintainer / "runs/swap/centroid") == local_before  # local folds untouched
+    readme = (maintainer / "leaderboards/swap/README.md").read_text()
+    assert "4 fold(s) also computed here under the same fingerprint, shown apart" in readme
+
+
+def test_exporting_without_a_submitter_name_or_results_is_refused_with_one_line(submitter, toy_env, tmp_path):
+    config, _data = submitter
+    empty = clone(tmp_path / "empty", None)
+    with pytest.raises(BundleError) as refused:
+        export_bundle(empty, tmp_path / "x.tar.gz", submitter="bob")
+    assert refused.value.lines == [f"{empty.parent / 'runs/swap'}: no finished fold stored for any experiment "
+                                   "of the config"]

@@ -91,8 +91,8 @@ def _read_folds(folder: Path, result: Validation) -> None:
         try:
             record = read_record(path)
             frame = read_predictions(path, record)
-        except CorruptResultError as exc:
-            result.problems.append(f"{name}: {str(exc).split(': ', 1)[-1]}")
+        except CorruptResultError as exc:  # it names the file: as the bundle's, not as unpacked here
+            result.problems.append(str(exc).replace(str(folder), result.label, 1))
             continue
         experiment, protocol, seed = path.relative_to(root).parts[:3]
         if (record.get("experiment"), record.get("protocol"), f"seed-{record.get('seed')}") != \

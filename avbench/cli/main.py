@@ -46,29 +46,15 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from avbench.config.loader import parse_data_overrides
-    from avbench.runner.run import iter_failed_work, run_benchmark
+    from avbench.runner.run import run_benchmark
 
     registry = registry_for(args)
     summary = run_benchmark(args.file, only=args.only, data_overrides=parse_data_overrides(args.data or []),
                             workers=args.workers, registry=registry, progress=not args.no_progress,
-                            strict=args.strict, retry_failed=args.retry_failed)
-    skipped_clips = sum(len(v) for v in summary.clip_errors.values())
-    failed_clips = list(iter_failed_work(summary))
-    not_run = len(summary.experiment_errors)
-    unconfigured = len(summary.errors) - not_run
-    print(f"{summary.done} fold(s) run, {summary.skipped} already done, {summary.failed} failed; "
-          f"{not_run} experiment/protocol(s) not run for an error, {unconfigured} skipped (not configured here); "
-          f"{skipped_clips} clip(s) skipped for bad media; {len(failed_clips)} clip extraction(s) failed")
-    for exp, clips in summary.clip_errors.items():
-        for clip, reason in sorted(clips.items())[:20]:
-            print(f"  skipped clip {clip} ({exp}): {reason}")
-    for exp, clip, cause in failed_clips[:20]:
-        print(f"  failed clip {clip} ({exp}): {cause} (not remembered: a rerun retries it)")
-    if not summary.planned:
-        print("nothing ran: no fold was planned (every experiment was skipped or could not run)")
-    print(f"results: {summary.output_dir}")
-    if summary.leaderboard:
-        print(f"leaderboard: {summary.leaderboard}")
+                            strict=args.strict, retry_failed=args.retry_failed, verbose=args.verbose)
+    from .run_report import report_lines
+
+    print("\n".join(report_lines(summary)))
     return summary.exit_code
 
 
@@ -103,6 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--retry-failed", action="store_true",
                    help="forget remembered bad-media verdicts and extract those clips again")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    p.add_argument("-v", "--verbose", action="store_true", help="name every experiment skipped as not configured")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("leaderboard", help="re-render leaderboards from stored results (no recomputation)")

@@ -207,11 +207,13 @@ def hash_media(exp: ExperimentPlan, hashes: FileHashIndex, modalities: set[str])
 
 
 def build_plan(config: BenchmarkConfig, registry: Registry, base: Path, only: Sequence[str] | None = None,
-               data_overrides: dict[str, str] | None = None, log=print, *, strict: bool = False) -> Plan:
+               data_overrides: dict[str, str] | None = None, log=print, *, strict: bool = False,
+               detail=None) -> Plan:
     """Datasets listed, experiments resolved, media hashed and feature keys made.
 
     Per-file dataset problems and unreadable media are logged and their clips skipped; with
-    ``strict`` they, and any dataset that cannot be used, are a ConfigError.
+    ``strict`` they, and any dataset that cannot be used, are a ConfigError. A dataset that is not
+    configured here is said to ``detail`` (default ``log``): a run summarises those itself.
     """
     names = select_experiments(config, only)
     cache_dir = cache_dir_for(config, base)
@@ -226,7 +228,8 @@ def build_plan(config: BenchmarkConfig, registry: Registry, base: Path, only: Se
             refusals += exc.lines
             continue
         state = datasets[name]
-        log(f"dataset {name}: " + (f"SKIPPED: {state.error}" if state.error else
+        say = (detail or log) if state.root is None else log  # not configured here: a run summarises it
+        say(f"dataset {name}: " + (f"SKIPPED: {state.error}" if state.error else
                                    f"{len(state.clips)} clips at {state.root}"
                                    + (" (synthetic)" if state.synthetic else "")
                                    + (f"; {len(state.problems)} file(s) left out" if state.problems else "")))

@@ -282,16 +282,22 @@ def run_benchmark(config_path: str | Path, only: Sequence[str] | None = None,
                   data_overrides: dict[str, str] | None = None, workers: int | None = None,
                   registry: Registry | None = None, progress: bool = True, render: bool = True,
                   log: Callable[[str], None] = lambda m: print(m, file=sys.stderr),
-                  *, strict: bool = False, retry_failed: bool = False) -> RunSummary:
-    """Plan and run ``config_path``; finished folds with the same fingerprint are not recomputed."""
+                  *, strict: bool = False, retry_failed: bool = False, verbose: bool = False) -> RunSummary:
+    """Plan and run ``config_path``; finished folds with the same fingerprint are not recomputed.
+
+    What is skipped because it is not configured here is logged as one line per cause (per dataset:
+    how many experiments wait for which variable); ``verbose`` names every skipped experiment too.
+    Errors are always logged in full.
+    """
     registry = registry or get_registry()
     config_path = Path(config_path).resolve()
     config = load_config(config_path, registry, data_overrides)
     base = config_path.parent
     with _SignalGuard():
-        plan = build_plan(config, registry, base, only, data_overrides, log=log, strict=strict)
+        plan = build_plan(config, registry, base, only, data_overrides, log=log, strict=strict,
+                          detail=log if verbose else _silent)
         with run_folder_lock(plan.output_dir, log):
-            summary = _run_plan(plan, config, registry, workers, progress, log, strict, retry_failed)
+            summary = _run_plan(plan, config, registry, workers, progress, log, strict, retry_failed, verbose)
             if render:
                 from avbench.leaderboard.build import render_leaderboard
 
@@ -324,8 +330,36 @@ def mark_absent_modalities(plan: Plan, registry: Registry) -> None:
                 break
 
 
+def _silent(_line: str) -> None:
+    pass
+
+
+def unconfigured_lines(plan: Plan, config: Any, errors: Sequence[dict[str, Any]]) -> list[str]:
+    """One line per cause of the experiments skipped for what is not configured here.
+
+    Per dataset without a root: how many experiments wait for its variable (or ``--data``); other
+    causes (a model file, a modality the copy lacks) by their message.
+    """
+    waiting: dict[tuple[str, ...], set[str]] = {}
+    for error in errors:
+        exp = plan.experiments.get(error["experiment"])
+        corpora = list(exp.config.corpora) if exp is not None else []
+        missing = tuple(d for d in corpora if d in plan.datasets and plan.datasets[d].root is None)
+        waiting.setdefault(missing or ("", error["error"]), set()).add(error["experiment"])
+    lines = []
+    for cause, names in waiting.items():
+        count = f"{len(names)} experiment{'s wait' if len(names) != 1 else ' waits'}"
+        if cause[0]:
+            variables = " and ".join(config.datasets[d].env_var(d) for d in cause)
+            flags = " ".join(f"--data {d}=PATH" for d in cause)
+            lines.append(f"{' + '.join(cause)}: {count} for {variables} (or {flags})")
+        else:
+            lines.append(f"{count} for: {cause[1]}")
+    return lines
+
+
 def _run_plan(plan: Plan, config: Any, registry: Registry, workers: int | None, progress: bool,
-              log: Callable[[str], None], strict: bool, retry_failed: bool) -> RunSummary:
+              log: Callable[[str], None], strict: bool, retry_failed: bool, verbose: bool = False) -> RunSummary:
     summary = RunSummary(config.benchmark.name, plan.output_dir, strict=strict)
     mark_absent_modalities(plan, registry)
     memory = BadMediaMemory(plan.output_dir / "clip-errors.json")
@@ -338,10 +372,17 @@ def _run_plan(plan: Plan, config: Any, registry: Registry, workers: int | None, 
         units, plan_errors = fold_units(plan, config, registry, extraction.bad_media, extraction.diagnostics)
         summary.planned = len(units)
         summary.errors.extend(plan_errors)
+        skipped = [err for err in plan_errors if err.get("unconfigured") and not strict]
         for err in plan_errors:
-            word = "SKIPPED" if err.get("unconfigured") and not strict else "NOT RUN (error)"
+            if err in skipped and not verbose:
+                continue
+            word = "SKIPPED" if err in skipped else "NOT RUN (error)"
             log(f"{word} {err['experiment']}" + (f" / {err['protocol']}" if err['protocol'] else "")
                 + f": {err['error']}")
+        for line in unconfigured_lines(plan, config, skipped):
+            log(f"SKIPPED (not configured here) {line}")
+        if skipped and not verbose:
+            log("(avbench run --verbose names each skipped experiment)")
         todo = []
         for unit in units:
             reason = why_not_done(unit)

@@ -169,6 +169,9 @@ def read_manifest(folder: Path, label: str) -> tuple[dict[str, Any] | None, list
         return None, problems + [f"{label}/{MANIFEST}: 'files' must map each file to its sha256"]
     if not submitter_slug(str(manifest.get("submitter") or "")):
         problems.append(f"{label}/{MANIFEST}: 'submitter' is empty; expected who computed these results")
+    links = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_symlink())
+    if links:
+        return None, problems + [f"{label}/{name}: a link; a bundle holds plain files only" for name in links]
     present = set(bundle_files(folder))
     for name, digest in sorted(files.items()):
         if name not in present:

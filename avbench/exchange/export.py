@@ -17,6 +17,7 @@ from typing import Callable, Sequence
 from avbench import __version__
 from avbench.config.loader import load_config
 from avbench.registry import Registry, get_registry
+from avbench.storage.fold_store import CorruptResultError, read_predictions
 
 from .bundle import (FOLDS, RECORDS, BundleError, default_submitter, is_archive, machine_details, now, pack,
                      submitter_slug, write_manifest)
@@ -74,6 +75,11 @@ def export_bundle(config_path: str | Path, target: str | Path, only: Sequence[st
     by_fingerprint = {u.fingerprint: u for u in units}
     chosen = []
     for record in records:
+        try:
+            read_predictions(Path(record["_path"]), record)
+        except CorruptResultError as exc:
+            left_out.append(f"{_where(record)}: {exc}")
+            continue
         if record.get("fingerprint") in by_fingerprint:
             chosen.append(record)
         else:

@@ -90,3 +90,19 @@ def test_exporting_without_a_submitter_name_or_results_is_refused_with_one_line(
         export_bundle(empty, tmp_path / "x.tar.gz", submitter="bob")
     assert refused.value.lines == [f"{empty.parent / 'runs/swap'}: no finished fold stored for any experiment "
                                    "of the config"]
+
+
+def test_folds_computed_under_a_setup_the_config_no_longer_has_are_not_exported(submitter, toy_env, tmp_path):
+    config, data = submitter
+    changed = tmp_path / "changed"
+    shutil.copytree(config.parent, changed, ignore=shutil.ignore_patterns("leaderboards"))
+    toml = changed / "benchmark.toml"
+    toml.write_text(toml.read_text().replace('model = "toy-centroid"',
+                                             'model = { plugin = "toy-centroid", params = { sleep = 0.5 } }'))
+    with pytest.raises(BundleError) as refused:
+        export_bundle(toml, tmp_path / "x", submitter="bob")
+    lines = refused.value.lines
+    assert lines[0] == f"{changed / 'runs/swap'}: no stored fold of centroid is current here"
+    assert lines[1:] == [f"centroid / loso / seed 0 / subject-{i}: its fingerprint is not the one the config and data "
+                         "here give now (stale, or its data is not configured here)" for i in (1, 2, 3, 4)]
+    assert not (tmp_path / "x").exists()

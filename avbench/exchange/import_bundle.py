@@ -197,8 +197,8 @@ def _check_against_data(result: Validation, config: BenchmarkConfig, registry: R
         mine = [u for u in units if (u.experiment, u.protocol_key) == (experiment, protocol)]
         if not mine:
             if not any(e["experiment"] == experiment and e.get("protocol") is None for e in errors):
-                why = next((e["error"] for e in errors if (e["experiment"], e.get("protocol")) == (experiment, protocol)),
-                           "no fold planned here")
+                why = next((e["error"] for e in errors
+                            if (e["experiment"], e.get("protocol")) == (experiment, protocol)), "no fold planned here")
                 result.notes.append(f"{experiment} / {protocol}: not compared with data here ({why})")
             continue
         entry = result.definitions[experiment][protocol]

@@ -78,6 +78,7 @@ def verify_bundle(bundle: str | Path, config_path: str | Path, k: int, seed: int
     from avbench.runner.executor import make_executor
     from avbench.runner.failures import UnitFailure
     from avbench.runner.run import run_extraction
+    from avbench.runner.run_lock import run_folder_lock
     from avbench.runner.worker import run_fold
 
     if k < 1:
@@ -106,8 +107,9 @@ def verify_bundle(bundle: str | Path, config_path: str | Path, k: int, seed: int
                             result_dir=Path(tmp) / str(i)) for i, f in enumerate(chosen)]
             executor = make_executor(workers or 1)
             try:
-                memory = BadMediaMemory(plan.output_dir / "clip-errors.json")
-                run_extraction(plan, executor, False, memory, config.benchmark.clip_timeout, log)
+                with run_folder_lock(plan.output_dir, log):  # extraction updates the run folder's clip memory
+                    memory = BadMediaMemory(plan.output_dir / "clip-errors.json")
+                    run_extraction(plan, executor, False, memory, config.benchmark.clip_timeout, log)
                 results = {u.fingerprint: r for u, r in executor.map_unordered(run_fold, todo,
                                                                                timeout=config.benchmark.fold_timeout)}
             finally:

@@ -52,7 +52,8 @@ def read_submitted_records(output_dir: Path) -> tuple[dict[str, list[dict[str, A
         bad.update(unreadable)
         for record in records:
             if not record.get("submitted_by") or record.get("_unverified"):
-                bad[record["_path"]] = f"{record['_path']}: a submitted fold record must be verified and name its submitter"
+                bad[record["_path"]] = (f"{record['_path']}: a submitted fold record must be verified and name "
+                                        "its submitter")
                 continue
             by_submitter.setdefault(folder.name, []).append(record)
     return by_submitter, bad

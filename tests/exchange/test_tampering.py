@@ -67,8 +67,8 @@ def test_a_changed_fold_fingerprint_is_refused_though_every_checksum_is_resealed
 def test_folds_computed_under_another_setup_are_refused_naming_what_differs(honest, tmp_path):
     maintainer = tmp_path / "maintainer" / "benchmark.toml"
     maintainer.parent.mkdir()
-    maintainer.write_text(BENCHMARK.format(root="").replace('model = "toy-centroid"',
-                                                            'model = { plugin = "toy-centroid", params = { sleep = 0.5 } }'))
+    slower = 'model = { plugin = "toy-centroid", params = { sleep = 0.5 } }'
+    maintainer.write_text(BENCHMARK.format(root="").replace('model = "toy-centroid"', slower))
     lines = refusal(honest, maintainer)
     assert len(lines) == 4
     for line, record in zip(lines, bundle_records(honest)):

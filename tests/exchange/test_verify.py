@@ -15,7 +15,7 @@ def test_an_honest_bundle_recomputed_here_agrees_byte_for_byte(submitter, toy_en
     bundle = export_bundle(config, tmp_path / "bundle.tar.gz", submitter="alice").path
     maintainer = clone(tmp_path / "maintainer", data)
     verdicts = verify_bundle(bundle, maintainer, k=2)
-    assert [v.where for v in verdicts] == ["centroid / loso / seed 0 / subject-1", "centroid / loso / seed 0 / subject-2"]
+    assert [v.where for v in verdicts] == [f"centroid / loso / seed 0 / subject-{i}" for i in (1, 2)]
     assert all(v.agrees and v.detail.startswith("byte-identical probabilities") for v in verdicts)
     assert not (maintainer.parent / "runs/swap/centroid").exists()  # recomputed aside, not stored as local folds
 
@@ -26,8 +26,9 @@ def test_a_forged_prediction_with_resealed_checksums_disagrees_and_exits_1(submi
     record = bundle_records(bundle)[0]
     parquet = record.with_suffix(".parquet")
     frame = pl.read_parquet(parquet)
+    last = len(frame["probabilities"][0]) - 1
     flipped = frame.with_columns(pl.col("probabilities").list.reverse(),
-                                 (len(frame["probabilities"][0]) - 1 - pl.col("predicted_index")).alias("predicted_index"))
+                                 (last - pl.col("predicted_index")).alias("predicted_index"))
     flipped.write_parquet(parquet)
     reseal_predictions(record)
     reseal_manifest(bundle)

@@ -106,3 +106,16 @@ def test_folds_computed_under_a_setup_the_config_no_longer_has_are_not_exported(
     assert lines[1:] == [f"centroid / loso / seed 0 / subject-{i}: its fingerprint is not the one the config and data "
                          "here give now (stale, or its data is not configured here)" for i in (1, 2, 3, 4)]
     assert not (tmp_path / "x").exists()
+
+
+def test_a_submitted_row_goes_stale_when_the_maintainers_config_changes(submitter, toy_env, tmp_path):
+    config, _data = submitter
+    bundle = export_bundle(config, tmp_path / "bundle", submitter="alice").path
+    maintainer = clone(tmp_path / "maintainer", None)
+    import_bundle(bundle, maintainer)
+    maintainer.write_text(maintainer.read_text().replace(
+        'model = "toy-centroid"', 'model = { plugin = "toy-centroid", params = { sleep = 0.5 } }'))
+    render_leaderboard(load_config(maintainer), maintainer.parent)
+    row = row_of(board(maintainer), "centroid@alice")
+    assert row["stale"] and row["status"] == "stale" and not row["is_best"]
+    assert "sleep" in row["stale_reason"]

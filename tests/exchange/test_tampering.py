@@ -34,6 +34,13 @@ def refusal(bundle, config) -> list[str]:
     return refused.value.lines
 
 
+def test_a_bundle_of_another_schema_version_is_refused_with_one_line(honest, tmp_path):
+    manifest = json.loads((honest / "manifest.json").read_text())
+    (honest / "manifest.json").write_text(json.dumps({**manifest, "schema_version": 2}))
+    assert refusal(honest, clone(tmp_path / "maintainer", None)) == [
+        f"{honest}/manifest.json: schema_version 2, expected 1 (this avbench reads bundles of schema 1)"]
+
+
 def test_an_edited_prediction_is_refused_by_the_manifest_and_by_its_record(honest, tmp_path):
     record = bundle_records(honest)[0]
     parquet = record.with_suffix(".parquet")

@@ -25,8 +25,12 @@ def report_lines(summary: Any) -> list[str]:
               len(skipped_clips), len(failed_clips)]
     lines = tabulate([counts], headers=HEADERS, tablefmt="simple").splitlines()
     lines += [f"  skipped clip {clip} ({exp}): {reason}" for exp, clip, reason in skipped_clips[:SHOWN_CLIPS]]
+    if len(skipped_clips) > SHOWN_CLIPS:
+        lines.append(f"  ... and {len(skipped_clips) - SHOWN_CLIPS} more skipped clip(s) (run-summary.json lists all)")
     lines += [f"  failed clip {clip} ({exp}): {cause} (not remembered: a rerun retries it)"
               for exp, clip, cause in failed_clips[:SHOWN_CLIPS]]
+    if len(failed_clips) > SHOWN_CLIPS:
+        lines.append(f"  ... and {len(failed_clips) - SHOWN_CLIPS} more failed clip(s) (run-summary.json lists all)")
     if not summary.planned:
         lines.append("nothing ran: no fold was planned (every experiment was skipped or could not run)")
     lines.append(f"results: {summary.output_dir}")

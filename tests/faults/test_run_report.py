@@ -65,3 +65,13 @@ def test_the_report_names_the_site_beside_the_leaderboard_when_there_is_one(tmp_
     assert report_lines(summary)[-1] == f"leaderboard: {board}"
     (board.parent / "index.html").write_text("<html></html>")
     assert report_lines(summary)[-2:] == [f"leaderboard: {board}", f"site: {board.parent / 'index.html'}"]
+
+
+def test_the_report_names_twenty_skipped_clips_and_counts_the_rest(tmp_path):
+    clips = {f"clip-{i:02d}": "empty file" for i in range(25)}
+    summary = SimpleNamespace(done=1, skipped=0, failed=0, errors=[], experiment_errors=[], clip_errors={"e": clips},
+                              failed_work={}, planned=1, output_dir=tmp_path, leaderboard=None)
+    lines = report_lines(summary)
+    assert lines[2].split()[5] == "25"  # the bad-media count
+    assert [l for l in lines if l.startswith("  skipped clip")][-1] == "  skipped clip clip-19 (e): empty file"
+    assert "  ... and 5 more skipped clip(s) (run-summary.json lists all)" in lines

@@ -17,7 +17,7 @@ from .conftest import cli
 
 def site_files(board: Path) -> dict[str, bytes]:
     """Every file the site consists of, by path relative to the board."""
-    paths = [board / "index.html", *(board / "experiments").glob("*.html"), *(board / "static").glob("*"),
+    paths = [*board.glob("index.html"), *(board / "experiments").glob("*.html"), *(board / "static").glob("*"),
              *(board / "figures").glob("*.svg")]
     return {str(p.relative_to(board)): p.read_bytes() for p in sorted(paths)}
 
@@ -130,3 +130,9 @@ def test_avbench_leaderboard_writes_the_site_again_with_the_same_bytes(site_proj
     result = cli(copy, "leaderboard", "benchmark.toml")
     assert result.returncode == 0, result.stderr
     assert site_files(board) == first  # no render time, no machine, no path: same results, same bytes
+
+
+def test_no_page_or_figure_holds_a_path_of_the_rendering_machine(site_project, site_board):
+    for name, data in site_files(site_board).items():
+        text = data.decode()
+        assert str(site_project) not in text and "/tmp/" not in text, name

@@ -276,8 +276,8 @@ def experiment_sections(rows: list[dict[str, Any]], metrics: list[str], declared
             "protocol": row["protocol"], "dataset": row.get("dataset") or "?", "status": status_text(row),
             "stale": stale, "stale_reason": row.get("stale_reason") or "", "description": row.get("description") or "",
             "submitted_by": str(row.get("submitted_by") or ""),
-            "notes": row_notes(row), "error": row.get("error") or "",
-            "metrics": [] if stale else [
+            "notes": notes(row), "error": row.get("error") or "",  # a stale row's reason has its own line
+            "metrics": [] if stale or all(row.get(f"{m}_pooled") is None for m in metrics) else [
                 {"name": METRIC_LABELS.get(m, m), "pooled": metric_cell(row, m),
                  "fold_mean": _pct(row.get(f"{m}_mean")), "fold_sd": _pct(row.get(f"{m}_fold_sd")),
                  "seed_sd": _pct(row.get(f"{m}_seed_sd"))} for m in metrics],

@@ -115,7 +115,7 @@ def _group_figures(group: GroupView, rows: list[dict[str, Any]], metrics: list[s
     written.add(path)
     figures.append(Figure(f"{FIGURES}/{path.name}", f"{group.title}: scores with 95% intervals"))
     timed = [r for r in measured if r.get("latency_p50_ms") is not None]
-    if timed:
+    if len(timed) > 1:  # one point shows no trade-off
         path = folder / f"{group.key}__latency.svg"
         latency_figure([_label(r) for r in timed], [r[f"{RANKING_METRIC}_pooled"] for r in timed],
                        [r["latency_p50_ms"] for r in timed], path, title=group.title, metric=ranking_label())

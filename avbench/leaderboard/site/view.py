@@ -27,8 +27,12 @@ NO_SEED_SYSTEM = "none"
 
 
 def page_name(experiment: str) -> str:
-    """The file name of an experiment's page: its name with anything but ``A-Za-z0-9._-`` replaced."""
-    return re.sub(r"[^A-Za-z0-9._-]", "_", experiment).lstrip(".") + ".html"
+    """The file name of an experiment's page: its name, or when that is no safe file name (anything but
+    ``A-Za-z0-9._-``, a leading dot) the safe part and a hash of the name, so two names never share a page."""
+    if re.fullmatch(r"[A-Za-z0-9_-][A-Za-z0-9._-]*", experiment):
+        return experiment + ".html"
+    safe = re.sub(r"[^A-Za-z0-9._-]", "_", experiment).lstrip(".")
+    return f"{safe}-{hashlib.sha256(experiment.encode()).hexdigest()[:8]}.html"
 
 
 def slug(text: str) -> str:

@@ -1,4 +1,4 @@
-"""Write ``leaderboards/<benchmark>/``: results as parquet and CSV, a Markdown table, figures, provenance.
+"""Write ``leaderboards/<benchmark>/``: results as parquet and CSV, a Markdown table, a static site, figures.
 
 Rendering reads stored fold results only; it never recomputes a prediction. A row shows only the
 folds of the current config (:mod:`.freshness`); a row of folds computed under another setup is
@@ -28,6 +28,9 @@ from .markdown import notes, render_markdown  # noqa: F401  (notes: part of this
 from .paths import PathScrubber
 from .provenance import git_commit, library_versions, machine, now
 from .reported import reported_fields
+from .site import render_site
+from .site.config_info import declared_setups, experiment_modalities
+from .site.folds import per_fold_results
 from .stored import read_fold_records
 from .tables import RowPredictions, experiment_row
 from .uncertainty import RANKING_METRIC, TIE_LEVEL, annotate_groups, group_key, sort_key
@@ -76,6 +79,8 @@ def render_leaderboard(config: BenchmarkConfig, base: Path, registry: Registry |
                                    + (f" (mean over {seeds} seeds)" if seeds > 1 else "")
                                    + (" (synthetic data)" if row["synthetic"] else ""))
             row["figure"] = str(figure.relative_to(board))
+        if (row["experiment"], row["protocol"]) in predictions and not row["stale"]:
+            row["per_fold"] = per_fold_results(predictions[(row["experiment"], row["protocol"])], metrics)
     rows.sort(key=lambda r: (group_order(r), sort_key(r)))
     scrub = PathScrubber(base)
     rows = [scrub(r) for r in rows]
@@ -102,6 +107,8 @@ def render_leaderboard(config: BenchmarkConfig, base: Path, registry: Registry |
     write_json(board / "metadata.json", meta)
     markdown = board / "README.md"
     write_bytes(markdown, render_markdown(rows, meta, metrics).encode())
+    render_site(rows, meta, metrics, board, experiment_modalities(config, registry),
+                {k: scrub(v) for k, v in declared_setups(config).items()})
     return markdown
 
 

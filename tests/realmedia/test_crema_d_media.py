@@ -94,11 +94,23 @@ def test_audio_extractors_give_finite_features_from_mp3_and_from_the_flv(extract
 def test_opencv_decodes_every_frame_of_the_vp6_flv(crema_d_root):
     reader = VideoReader(crema_d_root / "VideoFlash/1001_DFA_NEU_XX.flv")
     frames = [frame for _, frame in reader.iter_frames(lambda i: True)]
-    assert reader.reached_end and len(frames) == reader.count_frames() > 60  # ~2.2 s at 29.97 fps
+    assert reader.reached_end and len(frames) == reader.count_frames() > 60  # 61 frames, ~2 s at 29.97 fps
     assert abs(reader.fps() - 29.97) < 0.01
     assert {f.shape for f in frames} == {(360, 480, 3)}
     # real picture content, not a grey or green error frame: the frames differ and have detail
     assert np.abs(frames[0].astype(int) - frames[-1].astype(int)).mean() > 1 and frames[30].std() > 20
+
+
+def test_opencv_and_pyav_decode_the_vp6_flv_to_the_same_pixels(crema_d_root):
+    import av
+
+    path = crema_d_root / "VideoFlash/1001_DFA_NEU_XX.flv"
+    with av.open(str(path)) as container:
+        pyav = [frame.to_ndarray(format="bgr24") for frame in container.decode(video=0)]
+    opencv = [frame for _, frame in VideoReader(path).iter_frames(lambda i: True)]
+    assert len(pyav) == len(opencv)
+    for index in range(0, len(opencv), 10):
+        assert np.abs(pyav[index].astype(int) - opencv[index].astype(int)).mean() < 1.0, f"frame {index} differs"
 
 
 def test_the_ristea2019_frame_stack_is_20_faces_of_98x80_from_the_flv(mp3_clips, context):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import cv2
 import numpy as np
 import pytest
@@ -16,6 +14,8 @@ from avbench_plugins.extractors.video.fer import FerPosteriors
 from avbench_plugins.extractors.video.mini_xception import FER_CLASSES
 
 from .conftest import DETECTOR_FILES, FER_MODEL, LANDMARKER, real_media_path, require_models
+
+pytestmark = pytest.mark.real_data
 
 ACTORS = 24
 MUST_FIND = 23
@@ -66,10 +66,9 @@ def test_blendshapes_come_out_for_at_least_23_of_the_24_actors(stills, context):
 
 def test_fer_reads_most_of_the_24_neutral_stills_as_neutral(stills, context):
     """The crop + mini-Xception path on real faces: the stills are neutral, so should most predictions be."""
-    require_models(FER_MODEL)
+    require_models(FER_MODEL, *DETECTOR_FILES["yunet"])
     fer = FerPosteriors(detector="yunet")
     fer.setup(context)
-    require_models(*DETECTOR_FILES["yunet"])
     crop = FaceCropParams(detector="yunet")
     crops = [crop_face(frame, fer.cropper.detector.detect(frame), crop)[0] for frame in stills.values()]
     posteriors = fer.features(VideoFrames(frames=np.stack(crops), fps=1.0))

@@ -13,6 +13,8 @@ from avbench_plugins.datasets.ravdess import Ravdess
 
 from .conftest import LANDMARKER, WITH_AUDIO, WITHOUT_AUDIO, require_models
 
+pytestmark = pytest.mark.real_data
+
 
 @pytest.fixture(scope="module")
 def clips(ravdess_video_tree: Path) -> dict[str, Clip]:

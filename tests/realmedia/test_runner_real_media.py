@@ -10,7 +10,9 @@ import pytest
 
 from avbench.runner.run import RunSummary, run_benchmark
 
-from .conftest import FER_MODEL, WITH_AUDIO, WITHOUT_AUDIO, require_models
+from .conftest import FER_MODEL, WITHOUT_AUDIO, require_models
+
+pytestmark = [pytest.mark.real_data, pytest.mark.slow]
 
 BENCHMARK = """
 [benchmark]

@@ -11,6 +11,8 @@ from avbench.registry import get_registry
 
 from .conftest import DETECTOR_FILES, WITH_AUDIO, WITHOUT_AUDIO, real_media_path, require_models
 
+pytestmark = pytest.mark.real_data
+
 VIDEOS = {"crema-d-flv": ("crema-d", "VideoFlash", "1001_DFA_HAP_XX.flv"),
           "ravdess-h264": ("ravdess-video", WITH_AUDIO), "ravdess-mpeg4": ("ravdess-video", WITHOUT_AUDIO)}
 N_FRAMES = 8

@@ -7,11 +7,14 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from avbench_plugins.extractors.video.face_crop import content_digest
 from avbench_plugins.extractors.video.frame_sampling import VideoReader
 
 from .conftest import WITH_AUDIO, real_media_path
+
+pytestmark = pytest.mark.real_data
 
 SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "video_throughput.py"
 

@@ -1,0 +1,111 @@
+"""Real media through the runner: CREMA-D MP3 and FLV sound, and the two RAVDESS audio-visual mp4s on both
+branches. The mp4 without a sound track is bad media for the audio branch only; its video still extracts."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from avbench.runner.run import RunSummary, run_benchmark
+
+from .conftest import FER_MODEL, WITHOUT_AUDIO, require_models
+
+pytestmark = [pytest.mark.real_data, pytest.mark.slow]
+
+BENCHMARK = """
+[benchmark]
+name = "realmedia"
+seeds = [0]
+workers = 1
+latency_clips = 1
+
+[datasets.crema-d]
+plugin = "crema-d"
+root = "{crema_d}"
+params = {{ audio_extensions = ["mp3"] }}
+
+[datasets.ravdess]
+plugin = "ravdess"
+root = "{ravdess}"
+
+[protocols.loso]
+plugin = "loso"
+
+[experiments.crema-mfcc]
+dataset = "crema-d"
+protocols = ["loso"]
+[experiments.crema-mfcc.branches.audio]
+extractor = "mfcc-stats"
+model = "svm-rbf"
+
+[experiments.ravdess-audio]
+dataset = "ravdess"
+protocols = ["loso"]
+[experiments.ravdess-audio.branches.audio]
+extractor = "egemaps"
+model = {{ plugin = "knn", params = {{ k = 1 }} }}
+
+[experiments.ravdess-fer]
+dataset = "ravdess"
+protocols = ["loso"]
+[experiments.ravdess-fer.branches.video]
+extractor = {{ plugin = "fer-mean-posteriors", params = {{ sampling = "equally_spaced", n_frames = 6 }} }}
+model = {{ plugin = "knn", params = {{ k = 1 }} }}
+"""
+
+
+@pytest.fixture(scope="module")
+def run(crema_d_root: Path, ravdess_video_tree: Path, tmp_path_factory) -> tuple[RunSummary, Path]:
+    """One run of the benchmark above (about 15 s): its summary and its output folder."""
+    require_models(FER_MODEL)
+    folder = tmp_path_factory.mktemp("realmedia-run")
+    path = folder / "benchmark.toml"
+    path.write_text(BENCHMARK.format(crema_d=crema_d_root, ravdess=ravdess_video_tree))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("AVBENCH_CACHE", str(folder / "cache"))
+        summary = run_benchmark(path, progress=False)
+    return summary, folder / "runs" / "realmedia"
+
+
+def fold_records(runs: Path, experiment: str) -> dict[str, dict]:
+    return {p.stem: json.loads(p.read_text()) for p in sorted((runs / experiment / "loso/seed-0").glob("*.json"))}
+
+
+def test_crema_d_mp3_and_flv_sound_run_both_loso_folds(run):
+    _, runs = run
+    records = fold_records(runs, "crema-mfcc")
+    assert sorted(records) == ["subject-1001", "subject-1002"]
+    for record in records.values():
+        assert record["status"] == "ok" and record["sizes"]["train"] == record["sizes"]["test"] == 6, record
+
+
+def test_the_mp4_without_sound_is_one_bad_media_line_naming_it_not_a_crash(run):
+    summary, runs = run
+    errors = json.loads((runs / "clip-errors.json").read_text())["bad_media"]
+    assert len(errors) == 1, errors
+    (reason,) = errors.values()
+    assert reason.endswith(f"{WITHOUT_AUDIO} has no audio stream") and "\n" not in reason
+    assert not summary.failed_work or not any(summary.failed_work.values())
+
+
+def test_the_mp4_with_sound_feeds_the_audio_branch_and_the_silent_one_is_skipped_by_name(run):
+    _, runs = run
+    records = fold_records(runs, "ravdess-audio")
+    # the actor-19 fold trains on the H.264 + AAC clip's sound; its own test clip is the silent one
+    assert records["subject-19"]["status"] == "ok" and records["subject-19"]["sizes"]["train"] == 1
+    assert records["subject-19"]["skipped_test_clips"] == ["01-08-02-01-01-19"]
+    # the actor-1 fold's only training clip is the silent one: an error fold saying so, not a crash
+    assert records["subject-1"]["error"] == "RuntimeError: no usable training clips in this fold"
+
+
+def test_both_mp4s_feed_the_video_branch(run):
+    _, runs = run
+    records = fold_records(runs, "ravdess-fer")
+    assert sorted(records) == ["subject-1", "subject-19"]
+    for record in records.values():
+        assert record["status"] == "ok" and record["sizes"]["train"] == record["sizes"]["test"] == 1, record
+    diagnostics = json.loads((runs / "clip-diagnostics.json").read_text())
+    counts = sorted((d["frames_in_clip"], d["frames_no_face"]) for d in diagnostics.values())
+    assert counts == [(120, 0), (122, 0)]  # 640x480 H.264 and 720x720 MPEG-4 Part 2: a face in every frame

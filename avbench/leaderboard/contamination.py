@@ -10,9 +10,11 @@ the dataset's plugin name or config key, lower-cased with punctuation dropped (`
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 from avbench.config.schema import BenchmarkConfig
+from avbench.contract import RunContext
 from avbench.registry import Registry, get_registry
 
 
@@ -36,8 +38,12 @@ def contamination(config: BenchmarkConfig, experiment: str, registry: Registry |
 
     A plugin that is not installed here, or cannot be created with the row's parameters, declares nothing.
     """
+    from avbench.runner.plan import resolve_resources
+
     exp = config.experiments[experiment]
     names = corpus_names(config, experiment)
+    base = config._source.parent if config._source is not None else Path.cwd()
+    context = RunContext(resources=resolve_resources(config, base))  # the models folder the run used
     specs: list[tuple[str, Any]] = []
     for branch_name, branch in exp.branches.items():
         specs += [(f"{branch_name} branch", ref) for ref in (branch.extractor, branch.model, branch.augment) if ref]
@@ -46,7 +52,8 @@ def contamination(config: BenchmarkConfig, experiment: str, registry: Registry |
     found: list[str] = []
     for where, ref in specs:
         try:
-            plugin = (registry or get_registry()).create({"plugin": ref.plugin, "params": ref.params})
+            plugin = (registry or get_registry()).create({"plugin": ref.plugin, "params": ref.params},
+                                                         context=context)
             declared = [str(d) for d in plugin.training_data()]
         except Exception:  # not installed here or invalid parameters: nothing is known about its training data
             continue

@@ -64,8 +64,9 @@ def origin_of(value: str) -> str:
     """Where the user gets the folder's files, for the error message."""
     repo = KNOWN_CHECKPOINTS.get(Path(value).name, (None,))[0]
     where = f"the Hugging Face repo {repo}" if repo else "the model's Hugging Face repo"
-    return (f"config.json, model.safetensors (or pytorch_model.bin) and preprocessor_config.json from {where}, "
-            f"e.g. `huggingface-cli download {repo or 'ORG/MODEL'} --local-dir <folder>` on a machine with internet")
+    return (f"config.json, model.safetensors (or pytorch_model.bin) and preprocessor_config.json from {where} "
+            f"(fetched on a machine with internet, e.g. `huggingface-cli download {repo or 'ORG/MODEL'} "
+            f"--local-dir {Path(value).name}`)")
 
 
 def locate(context: RunContext, value: str, owner: str) -> Path:

@@ -38,7 +38,6 @@ KNOWN_CHECKPOINTS: dict[str, tuple[str, tuple[str, ...]]] = {
     "wavlm-base-plus": ("microsoft/wavlm-base-plus", ("libri-light", "gigaspeech", "voxpopuli")),
     "wavlm-large": ("microsoft/wavlm-large", ("libri-light", "gigaspeech", "voxpopuli")),
     "data2vec-audio-base": ("facebook/data2vec-audio-base", ("librispeech",)),
-    "data2vec-audio-large": ("facebook/data2vec-audio-large", ("libri-light",)),
     "whisper-base": ("openai/whisper-base", ("whisper-680k-web-audio (undisclosed)",)),
     "whisper-small": ("openai/whisper-small", ("whisper-680k-web-audio (undisclosed)",)),
     "whisper-medium": ("openai/whisper-medium", ("whisper-680k-web-audio (undisclosed)",)),

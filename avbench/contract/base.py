@@ -144,5 +144,14 @@ class Plugin:
         """
         return {}
 
+    def training_data(self) -> list[str]:
+        """Corpora this plugin's pretrained parts were trained on (``["librispeech", "ravdess"]``); default none.
+
+        The leaderboard flags a row as contaminated when one of them is a corpus the row's experiment
+        reads (matched on the dataset's plugin name, ignoring case and punctuation). Must not raise:
+        it is called when rendering, also where the plugin's files are absent.
+        """
+        return []
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.get_params()!r})"

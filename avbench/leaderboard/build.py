@@ -22,6 +22,7 @@ from avbench.metrics.bootstrap import DEFAULT_CONFIDENCE, DEFAULT_RESAMPLES
 from avbench.registry import Registry, get_registry
 from avbench.storage.atomic import atomic_path, write_bytes, write_json
 
+from .contamination import contamination
 from .figures import confusion_figure
 from .freshness import CurrentSetup, current_setups, select_records, setup_changes
 from .markdown import notes, render_markdown  # noqa: F401  (notes: part of this module's API)
@@ -155,6 +156,7 @@ def experiment_metadata(config: BenchmarkConfig, experiment: str, protocol: str,
     ablation = f"ablation of {exp.ablation_of[0]}: {exp.ablation_of[1]} only" if exp.ablation_of else ""
     return {"description": description, "substitutions": list(exp.substitutions), "ablation_of": ablation,
             "transductive": bool(row.get("transductive")) if row.get("stale") else transductive,
+            "contamination": "; ".join(contamination(config, experiment)),
             **reported_fields(config, experiment, protocol)}
 
 

@@ -91,6 +91,8 @@ def notes(row: dict[str, Any]) -> str:
         out.append(row["ablation_of"])
     if row.get("transductive"):
         out.append("transductive: test speakers or corpora standardised by their own unlabelled test clips")
+    if row.get("contamination"):
+        out.append(f"contaminated: {row['contamination']}")
     if status == "partial":
         expected = row.get("folds_expected")
         out.append(f"partial: {row.get('folds', 0)} of {expected if expected is not None else '?'} folds"
@@ -166,7 +168,8 @@ def render_markdown(rows: list[dict[str, Any]], meta: dict[str, Any], metrics: l
         f"p ≥ {boot.get('tied_when_p_at_least', 0.05)}); otherwise the difference Δ in points, its interval "
         "and p are shown. Partial rows (k of n folds), stale rows and failed rows are never ranked. A reported "
         "number stands on a row only under the text's own protocol and class set, with its caveat (⚠); "
-        "other reported numbers are listed under the table. Each row's versions, seeds, fingerprints and "
+        "other reported numbers are listed under the table. *⚑ contaminated*: a pretrained part of the row was "
+        "trained on a corpus the row reads (its notes say which). Each row's versions, seeds, fingerprints and "
         "spreads of every metric are in `results.parquet`/`results.csv`.", ""]
     groups: dict[tuple, list[dict[str, Any]]] = {}
     for r in rows:
@@ -187,7 +190,8 @@ def render_markdown(rows: list[dict[str, Any]], meta: dict[str, Any], metrics: l
         for r in shown:
             latency = (f"{r['latency_p50_ms']:.1f} / {r['latency_p95_ms']:.1f} ({r['latency_device']})"
                        if r.get("latency_p50_ms") is not None else "")
-            table.append([r["experiment"], r.get("n_classes") or len(r.get("classes") or []), folds_cell(r),
+            name = r["experiment"] + (" ⚑ contaminated" if r.get("contamination") else "")
+            table.append([name, r.get("n_classes") or len(r.get("classes") or []), folds_cell(r),
                           seeds_cell(r), *[metric_cell(r, m) for m in metrics],
                           spread_cell(r.get(f"{RANKING_METRIC}_fold_sd")),
                           spread_cell(r.get(f"{RANKING_METRIC}_seed_sd")), versus_best_cell(r),

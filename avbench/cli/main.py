@@ -46,9 +46,17 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from avbench.config.loader import parse_data_overrides
-    from avbench.runner.run import iter_failed_work, run_benchmark
 
     registry = registry_for(args)
+    if args.dry_run:
+        from avbench.runner.dry_run import dry_run
+
+        report = dry_run(args.file, only=args.only, data_overrides=parse_data_overrides(args.data or []),
+                         registry=registry, strict=args.strict, retry_failed=args.retry_failed)
+        print("\n".join(report.lines()))
+        return 0
+    from avbench.runner.run import iter_failed_work, run_benchmark
+
     summary = run_benchmark(args.file, only=args.only, data_overrides=parse_data_overrides(args.data or []),
                             workers=args.workers, registry=registry, progress=not args.no_progress,
                             strict=args.strict, retry_failed=args.retry_failed)
@@ -103,6 +111,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--retry-failed", action="store_true",
                    help="forget remembered bad-media verdicts and extract those clips again")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    p.add_argument("--dry-run", action="store_true",
+                   help="plan only: say per experiment and protocol what is done and what would run or be "
+                        "extracted; compute and write nothing")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("leaderboard", help="re-render leaderboards from stored results (no recomputation)")

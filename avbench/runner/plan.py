@@ -125,7 +125,8 @@ def root_source(name: str, config: BenchmarkConfig, data_overrides: dict[str, st
 
 
 def load_dataset(name: str, config: BenchmarkConfig, registry: Registry, context: RunContext, base: Path,
-                 data_overrides: dict[str, str] | None, *, strict: bool = False) -> DatasetState:
+                 data_overrides: dict[str, str] | None, *, strict: bool = False, dry_run: bool = False
+                 ) -> DatasetState:
     """The dataset's clips, or an error that skips its experiments.
 
     A root that is configured but missing or not a folder is a ConfigError (a wrong path is a
@@ -152,8 +153,12 @@ def load_dataset(name: str, config: BenchmarkConfig, registry: Registry, context
         raise ConfigError([f"dataset {name}: root {root} does not exist "
                            f"(from {root_source(name, config, data_overrides)})"])
     state.root = root
+    if dry_run and plugin.embedded and not root.exists():
+        state.error = f"dataset {name!r}: embedded, not generated yet (a real run generates it into {root})"
+        return state
     try:
-        plugin.prepare(root)
+        if not dry_run:  # an embedded dataset generates its files here
+            plugin.prepare(root)
         state.clips = plugin.clips(root)
     except AvbenchError as exc:
         state.error = f"dataset {name!r} at {root}: {exc}"
@@ -209,11 +214,13 @@ def hash_media(exp: ExperimentPlan, hashes: FileHashIndex, modalities: set[str])
 
 
 def build_plan(config: BenchmarkConfig, registry: Registry, base: Path, only: Sequence[str] | None = None,
-               data_overrides: dict[str, str] | None = None, log=print, *, strict: bool = False) -> Plan:
+               data_overrides: dict[str, str] | None = None, log=print, *, strict: bool = False,
+               dry_run: bool = False) -> Plan:
     """Datasets listed, experiments resolved, media hashed and feature keys made.
 
     Per-file dataset problems and unreadable media are logged and their clips skipped; with
-    ``strict`` they, and any dataset that cannot be used, are a ConfigError.
+    ``strict`` they, and any dataset that cannot be used, are a ConfigError. A ``dry_run`` plan
+    writes nothing: no embedded dataset is generated and no file hash is remembered.
     """
     names = select_experiments(config, only)
     cache_dir = cache_dir_for(config, base)
@@ -223,7 +230,8 @@ def build_plan(config: BenchmarkConfig, registry: Registry, base: Path, only: Se
     refusals: list[str] = []
     for name in dict.fromkeys(d for n in names for d in config.experiments[n].corpora):
         try:
-            datasets[name] = load_dataset(name, config, registry, context, base, data_overrides, strict=strict)
+            datasets[name] = load_dataset(name, config, registry, context, base, data_overrides, strict=strict,
+                                          dry_run=dry_run)
         except ConfigError as exc:
             refusals += exc.lines
             continue
@@ -283,7 +291,8 @@ def build_plan(config: BenchmarkConfig, registry: Registry, base: Path, only: Se
             plan.keys[branch.name] = {c.clip_id: feature_key(branch.extractor.identity, plan.media_hashes[c.clip_id],
                                                              source_id(c)) for c in clips}
         experiments[name] = plan
-    hashes.save()
+    if not dry_run:
+        hashes.save()
     if strict and unreadable:
         raise ConfigError([f"dataset {d}: clip {c}: {r} (--strict)" for (d, c), r in sorted(unreadable.items())])
     log_lines(log, [f"dataset {d}: clip {c} skipped: {r}" for (d, c), r in sorted(unreadable.items())],

@@ -188,7 +188,7 @@ class FoldRows:
                 parts.append(table.ids[start:row])
             start = row + 1
         parts.append(table.ids[start:])
-        return tuple(itertools.chain.from_iterable(parts)) if len(parts) > 1 else parts[0]
+        return joined(parts)
 
     def training_side_rows(self, n: int) -> np.ndarray:
         if self.train is None:
@@ -208,6 +208,16 @@ class FoldRows:
         return Fold(self.name, train=self.train_ids(table), test=ids_at(table.ids, self.test),
                     val=ids_at(table.ids, self.val), meta=ids_at(table.ids, self.meta),
                     test_subjects=self.test_subjects)
+
+
+def joined(parts: Sequence[tuple[str, ...]]) -> tuple[str, ...]:
+    """The parts as one tuple: a few are concatenated (a copy of pointers), many chained."""
+    if len(parts) > 4:
+        return tuple(itertools.chain.from_iterable(parts))
+    out = parts[0]
+    for part in parts[1:]:
+        out = out + part
+    return out
 
 
 def ids_at(ids: Sequence[str], rows: np.ndarray) -> tuple[str, ...]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -13,7 +14,7 @@ from typing import Any, Collection, Iterator, Sequence
 import numpy as np
 
 from avbench import __version__
-from avbench.cache.feature_cache import feature_key, stable_hash
+from avbench.cache.feature_cache import stable_hash
 from avbench.cache.file_hash import FileHashIndex, UnreadableMediaError
 from avbench.cache.input_hashes import input_hashes
 from avbench.config.loader import ConfigError, resolve_dataset_root
@@ -213,6 +214,24 @@ def hash_media(exp: ExperimentPlan, hashes: FileHashIndex, modalities: set[str])
                     exp.clip_errors.setdefault(clip.clip_id, str(exc))
 
 
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=str)
+
+
+def feature_keys(extractor: dict[str, Any], clips: Sequence[Clip], media_hashes: dict[str, dict[str, str]]
+                 ) -> dict[str, str]:
+    """Clip id -> :func:`~avbench.cache.feature_cache.feature_key` of each clip, the same bytes hashed.
+
+    The extractor's part of the canonical JSON is made once, not once per clip (a per-clip cost that
+    dominated planning a large corpus).
+    """
+    encode = _CANONICAL.encode
+    head = '{"augmentation":null,"clip":'
+    middle = ',"extractor":' + encode(extractor) + ',"media":'
+    sha256 = hashlib.sha256
+    return {c.clip_id: sha256(f"{head}{encode(source_id(c))}{middle}{encode(media_hashes[c.clip_id])}}}".encode())
+            .hexdigest() for c in clips}
+
+
 def build_plan(config: BenchmarkConfig, registry: Registry, base: Path, only: Sequence[str] | None = None,
                data_overrides: dict[str, str] | None = None, log=print, *, strict: bool = False,
                dry_run: bool = False) -> Plan:
@@ -288,8 +307,7 @@ def build_plan(config: BenchmarkConfig, registry: Registry, base: Path, only: Se
         for clip_id, reason in plan.clip_errors.items():
             unreadable.setdefault((dataset.name, clip_id), reason)
         for branch in branches:
-            plan.keys[branch.name] = {c.clip_id: feature_key(branch.extractor.identity, plan.media_hashes[c.clip_id],
-                                                             source_id(c)) for c in clips}
+            plan.keys[branch.name] = feature_keys(branch.extractor.identity, clips, plan.media_hashes)
         experiments[name] = plan
     if not dry_run:
         hashes.save()
@@ -571,7 +589,8 @@ def iter_fold_units(plan: Plan, config: BenchmarkConfig, registry: Registry, ski
                 protocol = registry.create(protocol_spec.ref, PluginKind.PROTOCOL, plan.context)
                 where = f"protocol {protocol_key}"
                 folds = []
-                for fold in protocol.folds(exp.clips):  # each fold becomes row numbers at once
+                folds_one_by_one = getattr(protocol, "iter_folds", None) or protocol.folds
+                for fold in folds_one_by_one(exp.clips):  # each fold becomes row numbers at once, then is dropped
                     rows = FoldRows.of(fold, table)
                     check_rows_no_leakage(rows, table, where)
                     if exp.config.multi_corpus:

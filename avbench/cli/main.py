@@ -91,7 +91,18 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
+#: Commands defined here; the others live in their own modules, imported only when asked for (or for help),
+#: so that ``avbench run`` does not pay for their imports (``compare`` pulls in scikit-learn).
+CORE_COMMANDS = frozenset({"list", "run", "leaderboard"})
+
+
+def command_of(argv: Sequence[str]) -> str | None:
+    """The subcommand ``argv`` names (its first word that is not an option), if any."""
+    return next((a for a in argv if not a.startswith("-")), None)
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The CLI's parser; given the ``command`` about to run, only that command's module is imported."""
     parser = argparse.ArgumentParser(prog="avbench", description=__doc__)
     parser.add_argument("--version", action="version", version=f"avbench {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -121,6 +132,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--strict", action="store_true")
     p.set_defaults(func=cmd_leaderboard)
 
+    if command in CORE_COMMANDS:
+        return parser
     try:
         from .check_command import add_check_parser
 
@@ -149,7 +162,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser(command_of(argv)).parse_args(argv)
     try:
         return int(args.func(args) or 0)
     except AvbenchError as exc:

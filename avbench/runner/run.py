@@ -292,11 +292,10 @@ def run_benchmark(config_path: str | Path, only: Sequence[str] | None = None,
         plan = build_plan(config, registry, base, only, data_overrides, log=log, strict=strict)
         with run_folder_lock(plan.output_dir, log):
             summary = _run_plan(plan, config, registry, workers, progress, log, strict, retry_failed)
-            if render:
-                from avbench.leaderboard.build import render_leaderboard
+            if render:  # again only when something it is made of changed
+                from .leaderboard_stamp import render_unless_unchanged
 
-                summary.leaderboard = render_leaderboard(config, base, registry=registry,
-                                                         only=list(plan.experiments))
+                summary.leaderboard = render_unless_unchanged(config, base, registry, only=list(plan.experiments))
     return summary
 
 

@@ -155,6 +155,20 @@ def measure_dry_run(config: Path) -> None:
                       "error": exp.error or (protocol.error if protocol else "no loso units planned")}))
 
 
+def measure_fingerprints(config: Path) -> None:
+    """Child process: plan as a run does (tables kept in memory) and fingerprint every unit, as a run's start does."""
+    from avbench.config.loader import load_config
+    from avbench.runner.plan import build_plan, iter_fold_units
+
+    registry = scale_registry()
+    loaded = load_config(config, registry)
+    plan = build_plan(loaded, registry, config.parent, log=lambda m: None, dry_run=True)
+    cpu = time.process_time()
+    count = sum(1 for unit in iter_fold_units(plan, loaded, registry, {}, write_tables=False) if unit.fingerprint)
+    print(json.dumps({"units": count, "cpu_seconds": time.process_time() - cpu,
+                      "maxrss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}))
+
+
 def warm_file_hashes(config: Path) -> None:
     """Child process: a real plan once, which leaves the media's content hashes in the cache (as any run does)."""
     from avbench.config.loader import load_config
@@ -191,6 +205,9 @@ def plan_scale(workdir: Path, clips: int, subjects: int) -> bool:
     print(f"dry-run LOSO plan: {result['clips']} clips, {result['folds']} folds, {result['to_run']} units to run: "
           f"{result['cpu_seconds']:.2f} CPU seconds ({result['seconds']:.2f} s wall at load average "
           f"{result['load_average']:.1f}), peak memory {mib:.0f} MiB (maxrss, imports included)")
+    prints = json.loads(child("fingerprints", config, env).strip().splitlines()[-1])
+    print(f"units and fingerprints of all {prints['units']} folds (what a run's start adds to the plan): "
+          f"{prints['cpu_seconds']:.2f} CPU seconds, peak memory {prints['maxrss_bytes'] / (1 << 20):.0f} MiB")
     ok = True
     if result["cpu_seconds"] > LIMIT_SECONDS:
         print(f"FAILED: planning took {result['cpu_seconds']:.1f} CPU seconds, over the {LIMIT_SECONDS:.0f} s limit")
@@ -232,7 +249,8 @@ def main() -> int:
     parser.add_argument("config", nargs="?", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        {"warm": warm_file_hashes, "measure": measure_dry_run}[args.child](args.config)
+        {"warm": warm_file_hashes, "measure": measure_dry_run, "fingerprints": measure_fingerprints}[args.child](
+            args.config)
         return 0
     with tempfile.TemporaryDirectory(prefix="avbench-plan-scale-") as scratch:
         workdir = args.workdir or Path(scratch)

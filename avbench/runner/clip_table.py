@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import json
 import os
 import pickle
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Mapping, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -23,6 +24,10 @@ from avbench.contract.errors import AvbenchError
 from avbench.storage.atomic import write_bytes
 
 TABLES_DIR = "clip-tables"
+#: The canonical JSON of :func:`avbench.cache.feature_cache.stable_hash`.
+CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=str)
+#: Stands for a fingerprint's "data" while its JSON is made (no clip id or hash holds a NUL).
+DATA_PLACEHOLDER = "\x00data\x00"
 
 _loaded: dict[str, "ClipTable"] = {}
 
@@ -45,6 +50,7 @@ class ClipTable:
         if len(self.row) != len(self.ids):
             raise AvbenchError(f"the experiment's clips repeat an id ({len(self.ids) - len(self.row)} duplicate(s))")
         self._codes: dict[str, tuple[np.ndarray, list[str]]] = {}
+        self._digests: dict[str, Any] = {}  # fingerprint head -> SHA-256 state through every clip's media
 
     def __getstate__(self) -> dict:
         return {"clips": self.clips, "media_hashes": self.media_hashes, "feature_keys": dict(self.feature_keys),
@@ -93,6 +99,14 @@ class ClipTable:
             number = {v: i for i, v in enumerate(names)}
             self._codes[what] = (np.fromiter((number[v] for v in values), dtype=np.int32, count=len(values)), names)
         return self._codes[what]
+
+    def digest_through_data(self, head: str) -> Any:
+        """SHA-256 state after ``head`` and the JSON of every clip's media hashes (made once per ``head``)."""
+        if head not in self._digests:
+            digest = hashlib.sha256(head.encode())
+            digest.update(CANONICAL.encode(dict(zip(self.ids, self.media_hashes))).encode())
+            self._digests[head] = digest
+        return self._digests[head]
 
     def content(self) -> bytes:
         return pickle.dumps(self.__getstate__(), protocol=5)

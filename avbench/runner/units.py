@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Mapping
 
-from avbench.cache.feature_cache import stable_hash
 from avbench.contract import Clip, Fold, RunContext
 
-from .clip_table import ClipTable, FoldRows, load_clip_table
+from .clip_table import CANONICAL, DATA_PLACEHOLDER, ClipTable, FoldRows, load_clip_table
 
 
 def fold_file_name(name: str) -> str:
@@ -154,11 +154,22 @@ class FoldUnit:
         content as planners before the clip table hashed, so stored results stay current.
         """
         table, fold = self.table, self.fold
-        rows = self._fold_rows()
-        return stable_hash({**self.metadata["setup"], "seed": self.seed,
-                            "fold": [fold.name, fold.train, fold.val, fold.meta, fold.test],
-                            "data": {table.ids[i]: table.media_hashes[i] for i in rows},
-                            "skipped": self.skipped})
+        # stable_hash of {**setup, "seed", "fold", "data", "skipped"}, the same bytes: the canonical JSON is
+        # made with a placeholder for "data" (every clip's media hashes: megabytes for a large corpus), whose
+        # JSON is spliced in; keys sort "data" after the setup's first keys and before every per-fold key, so
+        # the digest up to the end of "data" is computed once per setup for folds that use every clip.
+        text = CANONICAL.encode({**self.metadata["setup"], "seed": self.seed,
+                                 "fold": [fold.name, fold.train, fold.val, fold.meta, fold.test],
+                                 "data": DATA_PLACEHOLDER, "skipped": self.skipped})
+        head, tail = text.split(CANONICAL.encode(DATA_PLACEHOLDER), 1)
+        if self.rows.train is None:  # every clip of the table
+            digest = table.digest_through_data(head).copy()
+        else:
+            digest = hashlib.sha256(head.encode())
+            rows = self._fold_rows()
+            digest.update(CANONICAL.encode({table.ids[i]: table.media_hashes[i] for i in rows}).encode())
+        digest.update(tail.encode())
+        return digest.hexdigest()
 
     @property
     def stem(self) -> Path:

@@ -251,6 +251,8 @@ def _plugins_of(unit: FoldUnit) -> str:
 
 def _unextracted(unit: FoldUnit, failed: dict[str, str]) -> list[tuple[str, str]]:
     """Clips of the fold whose features failed to extract this run (failed work), with the cause."""
+    if not failed:  # the usual case: no need to list the fold's clips
+        return []
     out = []
     for branch, keys in unit.feature_keys.items():
         for clip_id, key in keys.items():

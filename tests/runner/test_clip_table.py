@@ -106,15 +106,20 @@ def test_a_unit_pickles_small_however_large_its_training_side(tmp_path):
     assert pickle.loads(pickle.dumps(path)) == path
 
 
-def old_fingerprint(unit, plan) -> str:
+def old_fingerprint(unit, plan, skipped: dict[str, str]) -> str:
     """The fold fingerprint as planners before the clip table made it (ids, their media, skipped clips)."""
     exp = plan.experiments[unit.experiment]
+    exp_skipped = dict(exp.clip_errors)
+    for branch in exp.branches:
+        for clip_id, key in exp.keys[branch.name].items():
+            if key in skipped:
+                exp_skipped.setdefault(clip_id, f"{branch.extractor.plugin}: {skipped[key]}")
     fold = unit.fold
     fold_clips = sorted(set(fold.test) | fold.training_side())
     return stable_hash({**unit.metadata["setup"], "seed": unit.seed,
                         "fold": [fold.name, fold.train, fold.val, fold.meta, fold.test],
                         "data": {c: exp.media_hashes[c] for c in fold_clips},
-                        "skipped": {c: r for c, r in exp.clip_errors.items() if c in fold_clips}})
+                        "skipped": {c: r for c, r in exp_skipped.items() if c in fold_clips}})
 
 
 def test_fold_fingerprints_hash_the_same_content_as_before_the_clip_table(toy_benchmark):
@@ -124,9 +129,13 @@ def test_fold_fingerprints_hash_the_same_content_as_before_the_clip_table(toy_be
     registry = get_registry()
     config = load_config(path, registry)
     plan = build_plan(config, registry, path.parent, log=lambda m: None)
-    units, errors = fold_units(plan, config, registry, {})
-    assert not errors
-    assert len(units) == 1 + 6 + 6
-    assert {u.rows.train is None for u in units} == {True, False}  # both ways of storing train are covered
-    for unit in units:
-        assert unit.fingerprint == old_fingerprint(unit, plan), unit.fold_name
+    keys = plan.experiments["centroid"].keys["audio"]
+    bad = {keys["02-sad-1"]: "unreadable file", keys["05-happy-0"]: "unreadable file"}  # remembered bad media
+    for skipped in ({}, bad):
+        units, errors = fold_units(plan, config, registry, skipped)
+        assert not errors
+        assert len(units) == 1 + 6 + 6
+        assert {u.rows.train is None for u in units} == {True, False}  # both ways of storing train are covered
+        for unit in units:
+            assert unit.fingerprint == old_fingerprint(unit, plan, skipped), unit.fold_name
+        assert any(unit.skipped for unit in units) == bool(skipped)

@@ -157,7 +157,7 @@ def load_clip_table(path: str | os.PathLike) -> ClipTable:
     return table
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # compared by identity: its arrays have no single truth value
 class FoldRows:
     """A fold as row numbers of its clip table: train is ``None`` when it is every row not in val, meta or test.
 
@@ -183,13 +183,6 @@ class FoldRows:
         return cls(fold.name, test, val, meta, table.indices(fold.train, fold.name, "train"),
                    tuple(fold.test_subjects))
 
-    def train_rows(self, n: int) -> np.ndarray:
-        if self.train is not None:
-            return self.train
-        keep = np.ones(n, dtype=bool)
-        keep[self.test] = keep[self.val] = keep[self.meta] = False
-        return np.flatnonzero(keep).astype(np.int32)
-
     def train_ids(self, table: ClipTable) -> tuple[str, ...]:
         """The training clip ids, in table order when train is the complement (slices of the id tuple: fast)."""
         if self.train is not None:
@@ -203,13 +196,6 @@ class FoldRows:
             start = row + 1
         parts.append(table.ids[start:])
         return joined(parts)
-
-    def training_side_rows(self, n: int) -> np.ndarray:
-        if self.train is None:
-            keep = np.ones(n, dtype=bool)
-            keep[self.test] = False
-            return np.flatnonzero(keep)
-        return np.unique(np.concatenate([self.train, self.val, self.meta]))
 
     def fold_rows(self, n: int) -> np.ndarray:
         """Every row the fold uses (training side and test), sorted, once each."""

@@ -137,9 +137,9 @@ class FoldUnit:
         table = self.table
         return {table.ids[i]: table.media_hashes[i] for i in self._fold_rows()}
 
-    @property
+    @cached_property
     def skipped(self) -> dict[str, str]:
-        """Clips of the fold no model may see (unreadable or bad media), with why."""
+        """Clips of the fold no model may see (unreadable or bad media), with why (made once per unit)."""
         table = self.table
         if not table.skipped:
             return {}

@@ -226,7 +226,7 @@ def demo_rerun(workdir: Path) -> None:
     env = {**os.environ, "AVBENCH_CACHE": str(workdir / "demo-cache"),
            "PYTHONPATH": os.pathsep.join([str(REPO), str(REPO / "plugins"), os.environ.get("PYTHONPATH", "")])}
     command = [sys.executable, "-m", "avbench.cli.main", "run", "--only", "demo-mfcc-svm", "--no-progress"]
-    for label in ("first run (computes)", "warm rerun (nothing to compute)"):
+    for label in ("first run (computes what is not stored yet)", "warm rerun (nothing to compute)"):
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
         out = subprocess.run(command, cwd=bench, env=env, capture_output=True, text=True)

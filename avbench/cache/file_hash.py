@@ -47,10 +47,11 @@ class FileHashIndex:
         except (FileNotFoundError, ValueError):
             self._memo = {}
         self._dirty = False
+        self._folders: dict[str, str] = {}  # folder as named -> its real path, for this plan
 
     def hash(self, path: str | Path) -> str:
         """The file's content hash; UnreadableMediaError naming ``path`` when it cannot be read."""
-        real = os.path.realpath(path)  # never raises on a symlink loop; the stat below does (ELOOP)
+        real = self._realpath(path)  # never raises on a symlink loop; the stat below does (ELOOP)
         try:
             st = os.stat(real)
             if not stat.S_ISREG(st.st_mode):
@@ -66,6 +67,17 @@ class FileHashIndex:
         self._memo[real] = [*stamp, value]
         self._dirty = True
         return value
+
+    def _realpath(self, path: str | Path) -> str:
+        """``os.path.realpath``, resolving each folder once: a corpus's files share a few folders."""
+        head, tail = os.path.split(os.fspath(path))
+        if tail in ("", ".", ".."):
+            return os.path.realpath(path)
+        folder = self._folders.get(head)
+        if folder is None:
+            folder = self._folders[head] = os.path.realpath(head or ".")
+        joined = os.path.join(folder, tail)
+        return os.path.realpath(joined) if os.path.islink(joined) else joined
 
     def save(self) -> None:
         if self._dirty:

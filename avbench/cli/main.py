@@ -46,9 +46,17 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from avbench.config.loader import parse_data_overrides
-    from avbench.runner.run import run_benchmark
 
     registry = registry_for(args)
+    if args.dry_run:
+        from avbench.runner.dry_run import dry_run
+
+        report = dry_run(args.file, only=args.only, data_overrides=parse_data_overrides(args.data or []),
+                         registry=registry, strict=args.strict, retry_failed=args.retry_failed)
+        print("\n".join(report.lines()))
+        return 0
+    from avbench.runner.run import run_benchmark
+
     summary = run_benchmark(args.file, only=args.only, data_overrides=parse_data_overrides(args.data or []),
                             workers=args.workers, registry=registry, progress=not args.no_progress,
                             strict=args.strict, retry_failed=args.retry_failed, verbose=args.verbose)
@@ -69,7 +77,18 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
+#: Commands defined here; the others live in their own modules, imported only when asked for (or for help),
+#: so that ``avbench run`` does not pay for their imports (``compare`` pulls in scikit-learn).
+CORE_COMMANDS = frozenset({"list", "run", "leaderboard"})
+
+
+def command_of(argv: Sequence[str]) -> str | None:
+    """The subcommand ``argv`` names (its first word that is not an option), if any."""
+    return next((a for a in argv if not a.startswith("-")), None)
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The CLI's parser; given the ``command`` about to run, only that command's module is imported."""
     parser = argparse.ArgumentParser(prog="avbench", description=__doc__)
     parser.add_argument("--version", action="version", version=f"avbench {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -90,6 +109,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="forget remembered bad-media verdicts and extract those clips again")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.add_argument("-v", "--verbose", action="store_true", help="name every experiment skipped as not configured")
+    p.add_argument("--dry-run", action="store_true",
+                   help="plan only: say per experiment and protocol what is done and what would run or be "
+                        "extracted; compute and write nothing")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("leaderboard", help="re-render leaderboards from stored results (no recomputation)")
@@ -97,6 +119,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--strict", action="store_true")
     p.set_defaults(func=cmd_leaderboard)
 
+    if command in CORE_COMMANDS:
+        return parser
     try:
         from .check_command import add_check_parser
 
@@ -131,7 +155,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser(command_of(argv)).parse_args(argv)
     try:
         return int(args.func(args) or 0)
     except AvbenchError as exc:

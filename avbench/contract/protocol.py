@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import ClassVar, Sequence
+from typing import ClassVar, Iterator, Sequence
 
 from .base import Plugin, PluginKind
 from .dataset import Clip
@@ -36,6 +36,11 @@ class Protocol(Plugin):
 
     def folds(self, clips: Sequence[Clip]) -> list[Fold]:
         raise NotImplementedError
+
+    def iter_folds(self, clips: Sequence[Clip]) -> Iterator[Fold]:
+        """The folds one at a time, as the runner asks for them; default: :meth:`folds`. A protocol of many
+        folds over a large corpus overrides it so that its folds are never all in memory at once."""
+        yield from self.folds(clips)
 
 
 def by_subject(clips: Sequence[Clip], subjects: set[str] | frozenset[str]) -> tuple[str, ...]:

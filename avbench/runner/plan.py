@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Collection, Sequence
+from typing import Any, Collection, Iterator, Sequence
+
+import numpy as np
 
 from avbench import __version__
-from avbench.cache.feature_cache import feature_key, stable_hash
+from avbench.cache.feature_cache import stable_hash
 from avbench.cache.file_hash import FileHashIndex, UnreadableMediaError
 from avbench.cache.input_hashes import input_hashes
 from avbench.config.loader import ConfigError, resolve_dataset_root
@@ -22,9 +25,9 @@ from avbench.contract.errors import AvbenchError, ResourceMissingError
 from avbench.registry import Registry, did_you_mean
 from avbench.storage.fold_store import CorruptResultError, read_predictions, read_record
 
+from .clip_table import TABLES_DIR, ClipTable, FoldRows, present_on_sides
 from .corpora import class_coverage, experiment_clips, source_clip, source_id
 from .determinism import source_revision
-from .normalise import check_fold as check_normalisation
 from .seeds import default_seeds
 from .units import BranchSpec, ExtractTask, FoldUnit, PluginSpec
 
@@ -123,7 +126,8 @@ def root_source(name: str, config: BenchmarkConfig, data_overrides: dict[str, st
 
 
 def load_dataset(name: str, config: BenchmarkConfig, registry: Registry, context: RunContext, base: Path,
-                 data_overrides: dict[str, str] | None, *, strict: bool = False) -> DatasetState:
+                 data_overrides: dict[str, str] | None, *, strict: bool = False, dry_run: bool = False
+                 ) -> DatasetState:
     """The dataset's clips, or an error that skips its experiments.
 
     A root that is configured but missing or not a folder is a ConfigError (a wrong path is a
@@ -150,8 +154,12 @@ def load_dataset(name: str, config: BenchmarkConfig, registry: Registry, context
         raise ConfigError([f"dataset {name}: root {root} does not exist "
                            f"(from {root_source(name, config, data_overrides)})"])
     state.root = root
+    if dry_run and plugin.embedded and not root.exists():
+        state.error = f"dataset {name!r}: embedded, not generated yet (a real run generates it into {root})"
+        return state
     try:
-        plugin.prepare(root)
+        if not dry_run:  # an embedded dataset generates its files here
+            plugin.prepare(root)
         state.clips = plugin.clips(root)
     except AvbenchError as exc:
         state.error = f"dataset {name!r} at {root}: {exc}"
@@ -206,14 +214,33 @@ def hash_media(exp: ExperimentPlan, hashes: FileHashIndex, modalities: set[str])
                     exp.clip_errors.setdefault(clip.clip_id, str(exc))
 
 
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=str)
+
+
+def feature_keys(extractor: dict[str, Any], clips: Sequence[Clip], media_hashes: dict[str, dict[str, str]]
+                 ) -> dict[str, str]:
+    """Clip id -> :func:`~avbench.cache.feature_cache.feature_key` of each clip, the same bytes hashed.
+
+    The extractor's part of the canonical JSON is made once, not once per clip (a per-clip cost that
+    dominated planning a large corpus).
+    """
+    encode = _CANONICAL.encode
+    head = '{"augmentation":null,"clip":'
+    middle = ',"extractor":' + encode(extractor) + ',"media":'
+    sha256 = hashlib.sha256
+    return {c.clip_id: sha256(f"{head}{encode(source_id(c))}{middle}{encode(media_hashes[c.clip_id])}}}".encode())
+            .hexdigest() for c in clips}
+
+
 def build_plan(config: BenchmarkConfig, registry: Registry, base: Path, only: Sequence[str] | None = None,
                data_overrides: dict[str, str] | None = None, log=print, *, strict: bool = False,
-               detail=None) -> Plan:
+               detail=None, dry_run: bool = False) -> Plan:
     """Datasets listed, experiments resolved, media hashed and feature keys made.
 
     Per-file dataset problems and unreadable media are logged and their clips skipped; with
     ``strict`` they, and any dataset that cannot be used, are a ConfigError. A dataset that is not
-    configured here is said to ``detail`` (default ``log``): a run summarises those itself.
+    configured here is said to ``detail`` (default ``log``): a run summarises those itself. A
+    ``dry_run`` plan writes nothing: no embedded dataset is generated and no file hash is remembered.
     """
     names = select_experiments(config, only)
     cache_dir = cache_dir_for(config, base)
@@ -223,7 +250,8 @@ def build_plan(config: BenchmarkConfig, registry: Registry, base: Path, only: Se
     refusals: list[str] = []
     for name in dict.fromkeys(d for n in names for d in config.experiments[n].corpora):
         try:
-            datasets[name] = load_dataset(name, config, registry, context, base, data_overrides, strict=strict)
+            datasets[name] = load_dataset(name, config, registry, context, base, data_overrides, strict=strict,
+                                          dry_run=dry_run)
         except ConfigError as exc:
             refusals += exc.lines
             continue
@@ -281,10 +309,10 @@ def build_plan(config: BenchmarkConfig, registry: Registry, base: Path, only: Se
         for clip_id, reason in plan.clip_errors.items():
             unreadable.setdefault((dataset.name, clip_id), reason)
         for branch in branches:
-            plan.keys[branch.name] = {c.clip_id: feature_key(branch.extractor.identity, plan.media_hashes[c.clip_id],
-                                                             source_id(c)) for c in clips}
+            plan.keys[branch.name] = feature_keys(branch.extractor.identity, clips, plan.media_hashes)
         experiments[name] = plan
-    hashes.save()
+    if not dry_run:
+        hashes.save()
     if strict and unreadable:
         raise ConfigError([f"dataset {d}: clip {c}: {r} (--strict)" for (d, c), r in sorted(unreadable.items())])
     log_lines(log, [f"dataset {d}: clip {c} skipped: {r}" for (d, c), r in sorted(unreadable.items())],
@@ -344,6 +372,41 @@ def check_test_classes(fold: Fold, clips: dict[str, Clip], classes: Sequence[str
         raise AvbenchError(f"{where}: fold {fold.name!r}: class(es) {', '.join(map(repr, absent))} of the experiment "
                            f"have no test clip (test side has: {', '.join(coverage['test']) or 'no clip'}); "
                            f"drop them from `classes` or map them with `label_map`")
+
+
+def check_rows_no_leakage(rows: FoldRows, table: ClipTable, where: str) -> None:
+    """:func:`check_no_leakage` on a fold as table rows: linear in the fold's test side when train is the rest."""
+    training, test = present_on_sides(rows, table, "subject")
+    shared = training & test
+    if shared:
+        raise AvbenchError(f"{where}: fold {rows.name!r} puts subject(s) {sorted(shared)} in both train and test")
+    side = np.concatenate([rows.val, rows.meta] if rows.train is None else [rows.train, rows.val, rows.meta])
+    overlap = np.intersect1d(rows.test, side)
+    if len(overlap):
+        raise AvbenchError(f"{where}: fold {rows.name!r} has {len(overlap)} clip(s) in both train and test")
+
+
+def check_rows_test_classes(rows: FoldRows, table: ClipTable, classes: Sequence[str], where: str) -> None:
+    """:func:`check_test_classes` on a fold as table rows."""
+    _, test = present_on_sides(rows, table, "label")
+    absent = [c for c in classes if c not in test]
+    if absent:
+        raise AvbenchError(f"{where}: fold {rows.name!r}: class(es) {', '.join(map(repr, absent))} of the experiment "
+                           f"have no test clip (test side has: {', '.join(sorted(test)) or 'no clip'}); "
+                           f"drop them from `classes` or map them with `label_map`")
+
+
+def check_rows_normalisation(rows: FoldRows, table: ClipTable, settings: dict[str, dict[str, Any]],
+                             where: str) -> None:
+    """The normalisation check of :func:`avbench.runner.normalise.check_fold` on a fold as table rows."""
+    for branch, setting in settings.items():
+        if setting["scope"] == "corpus" and not setting["transductive"]:
+            training, test = present_on_sides(rows, table, "corpus")
+            unseen = sorted(test - training)
+            if unseen:
+                raise ValueError(f"{where}: fold {rows.name!r}: branch {branch!r} normalises per corpus, but corpus "
+                                 f"{', '.join(unseen)} has no training clip, so its statistics would come from test "
+                                 f"clips: set normalise.transductive = true or use scope 'global' or 'speaker'")
 
 
 def _without_clip(reason: str, clip_id: str) -> str:
@@ -480,50 +543,68 @@ def config_context(config: BenchmarkConfig, base: Path) -> RunContext:
                       resources=resolve_resources(config, base))
 
 
-def fold_units(plan: Plan, config: BenchmarkConfig, registry: Registry, skipped: dict[str, str],
-               diagnostics: dict[str, dict] | None = None) -> tuple[list[FoldUnit], list[dict[str, Any]]]:
-    """Units for every experiment x protocol x fold x seed, and error rows for what cannot be planned."""
-    units, errors = [], []
+def experiment_table(exp: ExperimentPlan, skipped: dict[str, str]) -> ClipTable:
+    """The experiment's clips, media hashes, feature keys and skipped clips as one table for its units."""
+    return ClipTable(tuple(exp.clips), tuple(exp.media_hashes[c.clip_id] for c in exp.clips),
+                     {b.name: tuple(exp.keys[b.name][c.clip_id] for c in exp.clips) for b in exp.branches},
+                     skipped)
+
+
+def iter_fold_units(plan: Plan, config: BenchmarkConfig, registry: Registry, skipped: dict[str, str],
+                    diagnostics: dict[str, dict] | None = None, errors: list[dict[str, Any]] | None = None,
+                    *, write_tables: bool = True) -> Iterator[FoldUnit]:
+    """Units for every experiment x protocol x fold x seed, one at a time; what cannot be planned goes to ``errors``.
+
+    Each experiment's clips become one :class:`ClipTable`, written once under the cache (not with
+    ``write_tables=False``: a dry run writes nothing) and shared by its units, which hold row numbers.
+    """
+    errors = errors if errors is not None else []
     source = source_revision()  # once per run, in the main process: the commit the folds are computed with
     for exp in plan.experiments.values():
         if exp.error:
             errors.append({"experiment": exp.name, "protocol": None, "error": exp.error,
                            "unconfigured": exp.unconfigured})
             continue
-        clip_map = {c.clip_id: c for c in exp.clips}
         exp_skipped = dict(exp.clip_errors)  # unreadable media, found while planning
         for branch in exp.branches:
             for clip_id, key in exp.keys[branch.name].items():
                 if key in skipped:
                     exp_skipped.setdefault(clip_id, f"{branch.extractor.plugin}: {skipped[key]}")
-        if clip_map and len(exp_skipped) == len(clip_map):
+        if exp.clips and len(exp_skipped) == len(exp.clips):
             reasons = Counter(_without_clip(r, c) for c, r in exp_skipped.items())
             reason, count = reasons.most_common(1)[0]
             errors.append({"experiment": exp.name, "protocol": None,
-                           "error": f"no usable clip: all {len(clip_map)} failed extraction "
+                           "error": f"no usable clip: all {len(exp.clips)} failed extraction "
                                     f"({count} with: {reason})"})
             continue
         seeds = exp.config.seeds or default_seeds(exp.branches, exp.fusion, config.benchmark, registry)
         normalise_settings = {b: br.normalise.model_dump() for b, br in exp.config.branches.items() if br.normalise}
+        table = experiment_table(exp, exp_skipped)
+        table_path = (table.save(plan.context.cache_dir) if write_tables else
+                      table.remember(plan.context.cache_dir / TABLES_DIR / f"unsaved-{exp.name}"))
+        data_hash = stable_hash({c.clip_id: exp.media_hashes[c.clip_id] for c in exp.clips})
         first = True
         for protocol_key in exp.config.protocols:
             try:
                 protocol_spec = resolve_spec(registry, protocol_ref(config, exp.name, protocol_key),
                                              PluginKind.PROTOCOL, plan.context)
                 protocol = registry.create(protocol_spec.ref, PluginKind.PROTOCOL, plan.context)
-                folds = protocol.folds(exp.clips)
-                for fold in folds:
-                    check_no_leakage(fold, clip_map, f"protocol {protocol_key}")
+                where = f"protocol {protocol_key}"
+                folds = []
+                folds_one_by_one = getattr(protocol, "iter_folds", None) or protocol.folds
+                for fold in folds_one_by_one(exp.clips):  # each fold becomes row numbers at once, then is dropped
+                    rows = FoldRows.of(fold, table)
+                    check_rows_no_leakage(rows, table, where)
                     if exp.config.multi_corpus:
-                        check_test_classes(fold, clip_map, exp.classes, f"protocol {protocol_key}")
-                    check_normalisation(fold, clip_map, normalise_settings, f"protocol {protocol_key}")
+                        check_rows_test_classes(rows, table, exp.classes, where)
+                    check_rows_normalisation(rows, table, normalise_settings, where)
+                    folds.append(rows)
             except Exception as exc:
                 errors.append({"experiment": exp.name, "protocol": protocol_key,
                                "error": f"{type(exc).__name__}: {exc}".splitlines()[0]})
                 continue
             identity = experiment_identity(config, exp.name, registry, exp.dataset.plugin, exp.branches,
                                            exp.fusion, protocol_spec)
-            data_hash = stable_hash({c: exp.media_hashes[c] for c in sorted(clip_map)})
             exp_fp = stable_hash({**identity, "data": data_hash, "seeds": seeds, "skipped": exp_skipped})
             metadata = {"dataset": exp.dataset.name, "dataset_plugin": exp.dataset.plugin.identity,
                         "corpora": list(exp.config.corpora), "cross_corpus": exp.config.multi_corpus,
@@ -534,27 +615,29 @@ def fold_units(plan: Plan, config: BenchmarkConfig, registry: Registry, skipped:
                         "protocol_folds": [f.name for f in folds], "planned_seeds": list(seeds),
                         "extraction_diagnostics": diagnostics_summary(exp, diagnostics or {})}
             for seed in seeds:
-                for fold in folds:
-                    fold_clips = sorted(set(fold.test) | fold.training_side())
-                    fp = stable_hash({**identity, "seed": seed, "fold": [fold.name, fold.train, fold.val,
-                                                                         fold.meta, fold.test],
-                                      "data": {c: exp.media_hashes[c] for c in fold_clips},
-                                      "skipped": {c: r for c, r in exp_skipped.items() if c in fold_clips}})
-                    units.append(FoldUnit(
+                for rows in folds:
+                    yield FoldUnit(
                         benchmark=plan.benchmark, experiment=exp.name, protocol=protocol_spec,
-                        protocol_key=protocol_key, fold=fold, seed=seed, classes=exp.classes,
-                        branches=exp.branches, fusion=exp.fusion,
-                        clips={c: clip_map[c] for c in fold_clips},
-                        feature_keys={b: {c: keys[c] for c in fold_clips} for b, keys in exp.keys.items()},
-                        media_hashes={c: exp.media_hashes[c] for c in fold_clips},
-                        skipped={c: r for c, r in exp_skipped.items() if c in fold_clips},
+                        protocol_key=protocol_key, rows=rows, seed=seed, classes=exp.classes,
+                        branches=exp.branches, fusion=exp.fusion, table_path=table_path,
                         context=RunContext(plan.context.cache_dir, plan.context.device, seed, plan.context.resources),
                         result_dir=plan.output_dir / exp.name / protocol_key / f"seed-{seed}",
-                        fingerprint=fp, experiment_fingerprint=exp_fp,
+                        experiment_fingerprint=exp_fp,
                         latency_clips=config.benchmark.latency_clips if first else 0,
                         torch_threads=config.benchmark.torch_threads,
-                        metadata=metadata))
+                        metadata=metadata)
                     first = False
+
+
+def fold_units(plan: Plan, config: BenchmarkConfig, registry: Registry, skipped: dict[str, str],
+               diagnostics: dict[str, dict] | None = None, *, write_tables: bool = True
+               ) -> tuple[list[FoldUnit], list[dict[str, Any]]]:
+    """Units for every experiment x protocol x fold x seed, and error rows for what cannot be planned.
+
+    A unit is small (its fold as row numbers of the experiment's shared clip table), so the list is too.
+    """
+    errors: list[dict[str, Any]] = []
+    units = list(iter_fold_units(plan, config, registry, skipped, diagnostics, errors, write_tables=write_tables))
     return units, errors
 
 
@@ -587,10 +670,10 @@ def why_not_done(unit: FoldUnit) -> str | None:
         return f"stored result is {record.get('status')!r}"
     if record.get("fingerprint") != unit.fingerprint:
         return "stored result has another fingerprint"
-    if (record.get("experiment"), record.get("fold"), record.get("seed")) != (unit.experiment, unit.fold.name, unit.seed):
+    if (record.get("experiment"), record.get("fold"), record.get("seed")) != (unit.experiment, unit.fold_name, unit.seed):
         return "stored result is another fold's (their names map to one file name)"
     try:
-        read_predictions(path, record)
+        read_predictions(path, record, parse=False)  # the checksum: the bytes the record was written with
     except CorruptResultError as exc:
         return str(exc)
     return None

@@ -251,6 +251,8 @@ def _plugins_of(unit: FoldUnit) -> str:
 
 def _unextracted(unit: FoldUnit, failed: dict[str, str]) -> list[tuple[str, str]]:
     """Clips of the fold whose features failed to extract this run (failed work), with the cause."""
+    if not failed:  # the usual case: no need to list the fold's clips
+        return []
     out = []
     for branch, keys in unit.feature_keys.items():
         for clip_id, key in keys.items():
@@ -298,11 +300,10 @@ def run_benchmark(config_path: str | Path, only: Sequence[str] | None = None,
                           detail=log if verbose else _silent)
         with run_folder_lock(plan.output_dir, log):
             summary = _run_plan(plan, config, registry, workers, progress, log, strict, retry_failed, verbose)
-            if render:
-                from avbench.leaderboard.build import render_leaderboard
+            if render:  # again only when something it is made of changed
+                from .leaderboard_stamp import render_unless_unchanged
 
-                summary.leaderboard = render_leaderboard(config, base, registry=registry,
-                                                         only=list(plan.experiments))
+                summary.leaderboard = render_unless_unchanged(config, base, registry, only=list(plan.experiments))
     return summary
 
 

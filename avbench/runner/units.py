@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Mapping
 
 from avbench.contract import Clip, Fold, RunContext
+
+from .clip_table import CANONICAL, DATA_PLACEHOLDER, ClipTable, FoldRows, load_clip_table
 
 
 def fold_file_name(name: str) -> str:
@@ -77,28 +81,95 @@ class ExtractOutcome:
 
 @dataclass(frozen=True)
 class FoldUnit:
-    """Train on one fold of one experiment with one seed, predict its test clips, store the result."""
+    """Train on one fold of one experiment with one seed, predict its test clips, store the result.
+
+    The experiment's clips live in one shared :class:`ClipTable` (``table_path``); the unit holds its
+    fold as row numbers of it (``rows``), so a unit stays small however large the corpus is.
+    """
 
     benchmark: str
     experiment: str
     protocol: PluginSpec
     protocol_key: str
-    fold: Fold
+    rows: FoldRows
     seed: int
     classes: tuple[str, ...]
     branches: tuple[BranchSpec, ...]
     fusion: PluginSpec | None
-    clips: Mapping[str, Clip]
-    feature_keys: Mapping[str, Mapping[str, str]]
-    media_hashes: Mapping[str, Mapping[str, str]]
-    skipped: Mapping[str, str]
+    table_path: Path
     context: RunContext
     result_dir: Path
-    fingerprint: str
     experiment_fingerprint: str
     latency_clips: int = 0
     torch_threads: int = 1  # torch intra/inter-op and BLAS threads while fitting and predicting (in the fingerprint)
     metadata: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def table(self) -> ClipTable:
+        return load_clip_table(self.table_path)
+
+    @property
+    def fold(self) -> Fold:
+        """The fold as its protocol gave it, rebuilt from the table (ids in the protocol's order)."""
+        return self.rows.fold(self.table)
+
+    @property
+    def fold_name(self) -> str:
+        return self.rows.name
+
+    def _fold_rows(self) -> list[int]:
+        return self.rows.fold_rows(len(self.table)).tolist()
+
+    @property
+    def clips(self) -> dict[str, Clip]:
+        """The fold's clips (training side and test) by id."""
+        table = self.table
+        return {table.ids[i]: table.clips[i] for i in self._fold_rows()}
+
+    @property
+    def feature_keys(self) -> dict[str, dict[str, str]]:
+        """Branch -> clip id -> feature key, over the fold's clips."""
+        table, rows = self.table, self._fold_rows()
+        return {b: {table.ids[i]: keys[i] for i in rows} for b, keys in table.feature_keys.items()}
+
+    @property
+    def media_hashes(self) -> dict[str, Mapping[str, str]]:
+        table = self.table
+        return {table.ids[i]: table.media_hashes[i] for i in self._fold_rows()}
+
+    @cached_property
+    def skipped(self) -> dict[str, str]:
+        """Clips of the fold no model may see (unreadable or bad media), with why (made once per unit)."""
+        table = self.table
+        if not table.skipped:
+            return {}
+        inside = set(self._fold_rows()) if self.rows.train is not None else None
+        return {c: r for c, r in table.skipped.items() if inside is None or table.row[c] in inside}
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """Everything that can change the fold's result: setup, seed, the fold's ids, their media, skipped clips.
+
+        Computed when first asked (a dry run over folds with no stored result never needs it); the same
+        content as planners before the clip table hashed, so stored results stay current.
+        """
+        table, fold = self.table, self.fold
+        # stable_hash of {**setup, "seed", "fold", "data", "skipped"}, the same bytes: the canonical JSON is
+        # made with a placeholder for "data" (every clip's media hashes: megabytes for a large corpus), whose
+        # JSON is spliced in; keys sort "data" after the setup's first keys and before every per-fold key, so
+        # the digest up to the end of "data" is computed once per setup for folds that use every clip.
+        text = CANONICAL.encode({**self.metadata["setup"], "seed": self.seed,
+                                 "fold": [fold.name, fold.train, fold.val, fold.meta, fold.test],
+                                 "data": DATA_PLACEHOLDER, "skipped": self.skipped})
+        head, tail = text.split(CANONICAL.encode(DATA_PLACEHOLDER), 1)
+        if self.rows.train is None:  # every clip of the table
+            digest = table.digest_through_data(head).copy()
+        else:
+            digest = hashlib.sha256(head.encode())
+            rows = self._fold_rows()
+            digest.update(CANONICAL.encode({table.ids[i]: table.media_hashes[i] for i in rows}).encode())
+        digest.update(tail.encode())
+        return digest.hexdigest()
 
     @property
     def stem(self) -> Path:
@@ -106,7 +177,7 @@ class FoldUnit:
 
         Fold names may hold a ``/`` (LOSO over several corpora names subjects ``corpus/actor``).
         """
-        return self.result_dir / fold_file_name(self.fold.name)
+        return self.result_dir / fold_file_name(self.rows.name)
 
     @property
     def modules(self) -> frozenset[str]:
@@ -114,5 +185,5 @@ class FoldUnit:
         return frozenset(s.module for s in specs if s is not None and s.module)
 
     def describe(self) -> dict[str, Any]:
-        return {"experiment": self.experiment, "protocol": self.protocol_key, "fold": self.fold.name,
+        return {"experiment": self.experiment, "protocol": self.protocol_key, "fold": self.rows.name,
                 "seed": self.seed, "fingerprint": self.fingerprint}

@@ -139,24 +139,24 @@ class FoldData:
         self.index = {label: i for i, label in enumerate(unit.classes)}
         self.augmentation_errors: dict[str, str] = {}
         self.warnings: list[str] = []
+        self.table = unit.table  # the experiment's clips, shared by its units: looked up by id, never copied
         settings = settings_of(unit)
-        self.normaliser = FoldNormaliser(settings, unit.clips) if settings else None
+        self.normaliser = FoldNormaliser(settings, self.table.by_id) if settings else None
         registry = registry_with(unit.modules)
         self.kinds = {b.name: registry.info(b.extractor.plugin).cls.output_kind for b in unit.branches}
         self.fixed_axes = {b.name: FixedAxes(b.name, b.extractor.plugin, self.kinds[b.name]) for b in unit.branches}
 
     def usable(self, ids: tuple[str, ...]) -> list[str]:
-        return [c for c in ids if c not in self.unit.skipped]
+        return [c for c in ids if c not in self.table.skipped]
 
     def batch(self, ids: list[str]) -> BranchBatch:
         unit = self.unit
         features = {}
         for branch in unit.branches:
-            keys = unit.feature_keys[branch.name]
-            loaded = [self.features_of(branch, c, keys[c]) for c in ids]
+            loaded = [self.features_of(branch, c, self.table.key(branch.name, c)) for c in ids]
             self.fixed_axes[branch.name].check(ids, loaded)
             features[branch.name] = loaded
-        clips = [unit.clips[c] for c in ids]
+        clips = [self.table.clip(c) for c in ids]
         return BranchBatch(features, np.array([self.index[c.label] for c in clips], dtype=np.int64),
                            np.array([c.subject for c in clips]), np.array(ids), self.kinds)
 
@@ -197,7 +197,7 @@ class FoldData:
         name = branch.extractor.plugin
         extractor = plugin_for(branch.extractor, PluginKind.EXTRACTOR, self.unit.context)
         try:
-            value = checked_features(extractor, extractor.extract(source_clip(self.unit.clips[clip_id])), clip_id)
+            value = checked_features(extractor, extractor.extract(source_clip(self.table.clip(clip_id))), clip_id)
         except Exception as exc:
             reason = exc.reason if isinstance(exc, ClipError) else f"{type(exc).__name__}: {exc}"
             raise InvalidOutputError(f"clip {clip_id}: re-extracting its {name} features for branch "
@@ -219,7 +219,7 @@ class FoldData:
         features = {name: list(values) for name, values in batch.features.items()}
         extra_rows: list[int] = []
         for row, n in enumerate(copies):
-            clip = unit.clips[str(batch.clip_ids[row])]
+            clip = self.table.clip(str(batch.clip_ids[row]))
             for k in range(int(n)):
                 try:
                     copy = {b.name: self._augmented_copy(b, augmenters[b.name], clip, k)
@@ -238,7 +238,7 @@ class FoldData:
     def _augmented_copy(self, branch: BranchSpec, augmenter: Any, clip: Clip, k: int) -> np.ndarray:
         unit = self.unit
         identity = {"augmenter": branch.augment.identity, "seed": unit.seed, "copy": k}
-        key = feature_key(branch.extractor.identity, unit.media_hashes[clip.clip_id], clip.clip_id, identity)
+        key = feature_key(branch.extractor.identity, self.table.media_hash(clip.clip_id), clip.clip_id, identity)
         value = self.cached(branch, clip.clip_id, key, expected=False)
         if value is None:
             extractor = plugin_for(branch.extractor, PluginKind.EXTRACTOR, unit.context)
@@ -320,7 +320,7 @@ def measure_latency(unit: FoldUnit, predictor: Any, test_ids: list[str],
     extractors = {b.name: plugin_for(b.extractor, PluginKind.EXTRACTOR, unit.context) for b in unit.branches}
     times = []
     for clip_id in test_ids[: unit.latency_clips]:
-        clip = unit.clips[clip_id]
+        clip = unit.table.clip(clip_id)
         start = time.perf_counter()
         features = {name: [ex.extract(source_clip(clip))] for name, ex in extractors.items()}
         if normaliser is not None:
@@ -342,7 +342,8 @@ def run_fold(unit: FoldUnit) -> dict[str, Any]:
                               "test_subjects": list(unit.fold.test_subjects), "started": started.isoformat(),
                               **dict(unit.metadata)}
     if unit.metadata.get("cross_corpus"):  # which classes each side of the fold has
-        record["class_coverage"] = class_coverage(unit.clips, sorted(unit.fold.training_side()), unit.fold.test)
+        fold = unit.fold
+        record["class_coverage"] = class_coverage(unit.table.by_id, sorted(fold.training_side()), fold.test)
     data: FoldData | None = None
     try:
         record["computed_with"] = apply_determinism(unit)
@@ -358,7 +359,7 @@ def run_fold(unit: FoldUnit) -> dict[str, Any]:
         stored = write_predictions(unit, test_ids, proba)
         record.update(status="ok", sizes={**sizes, "test": len(test_ids)}, fit_seconds=fit_s,
                       predict_seconds=predict_s, device=getattr(predictor, "device", "cpu"),
-                      skipped_test_clips=sorted(c for c in unit.fold.test if c in unit.skipped), **stored)
+                      skipped_test_clips=sorted(c for c in unit.fold.test if c in unit.table.skipped), **stored)
         if unit.latency_clips and test_ids:
             record["latency"] = measure_latency(unit, predictor, test_ids, data.normaliser)
     except Exception as exc:
@@ -373,7 +374,7 @@ def write_predictions(unit: FoldUnit, test_ids: list[str], proba: np.ndarray) ->
     """Store the fold's predictions; returns the fields its record keeps to verify them later."""
     import polars as pl
 
-    clips = [unit.clips[c] for c in test_ids]
+    clips = [unit.table.clip(c) for c in test_ids]
     index = {label: i for i, label in enumerate(unit.classes)}
     predicted = proba.argmax(axis=1) if len(proba) else np.zeros(0, dtype=int)
     frame = pl.DataFrame({

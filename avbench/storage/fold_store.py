@@ -72,10 +72,12 @@ def write_predictions_frame(path: Path, frame: Any) -> dict[str, Any]:
     return {"predictions": Path(path).name, "predictions_sha256": digest, "predictions_rows": int(frame.height)}
 
 
-def read_predictions(record_path: Path, record: dict[str, Any]) -> Any:
-    """The predictions of a verified record, checked against its checksum and row count."""
-    import polars as pl
+def read_predictions(record_path: Path, record: dict[str, Any], *, parse: bool = True) -> Any:
+    """The predictions of a verified record, checked against its checksum and row count.
 
+    ``parse=False`` checks the checksum only and returns None (the bytes are those the record was written
+    with: enough to know a fold is done, without reading the table).
+    """
     name = record.get("predictions") or Path(record_path).with_suffix(".parquet").name
     try:
         path = Path(record_path).with_name(str(name))
@@ -89,6 +91,10 @@ def read_predictions(record_path: Path, record: dict[str, Any]) -> Any:
         raise CorruptResultError(f"{path}: predictions do not read back ({exc})") from None
     if digest != record.get("predictions_sha256"):
         raise CorruptResultError(f"{path}: predictions do not match the checksum in their record")
+    if not parse:
+        return None
+    import polars as pl
+
     try:
         frame = pl.read_parquet(path)
     except Exception as exc:  # polars raises several types for a damaged file

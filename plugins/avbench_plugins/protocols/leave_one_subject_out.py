@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+import itertools
+from typing import Iterator, Sequence
 
 from pydantic import Field
 
@@ -10,7 +11,7 @@ from avbench import hookimpl
 from avbench.contract import Clip, Fold, Protocol
 
 from .corpora import CorpusSplit, LeaveOneCorpusOut
-from .subjects import spelled_as_in, clips_of, subjects_of
+from .subjects import subject_key, subjects_of
 from .validation import ValidationParams, apply_val_in_training
 
 
@@ -25,18 +26,40 @@ class LeaveOneSubjectOut(Protocol):
         val_subjects: int = Field(0, ge=0, description="training subjects kept for early stopping per fold")
 
     def folds(self, clips: Sequence[Clip]) -> list[Fold]:
+        return list(self.iter_folds(clips))
+
+    def iter_folds(self, clips: Sequence[Clip]) -> Iterator[Fold]:
+        """One fold per subject, made as asked: each costs one copy of the clip ids, not a scan per subject."""
+        keys = [subject_key(c.subject) for c in clips]
         subjects = subjects_of(clips)
         if len(subjects) < 2 + self.params.val_subjects:
             raise ValueError(f"protocol 'loso' needs at least {2 + self.params.val_subjects} subjects, "
                              f"got {len(subjects)}")
-        folds = []
+        ids = tuple(c.clip_id for c in clips)
+        rows: dict[str, list[int]] = {}
+        for row, key in enumerate(keys):
+            rows.setdefault(key, []).append(row)
+        spelling = dict(zip(keys, (c.subject for c in clips)))
         for i, held in enumerate(subjects):
-            val = frozenset(subjects[(i + k) % len(subjects)] for k in range(1, self.params.val_subjects + 1))
-            train = frozenset(subjects) - val - {held}
-            fold = Fold(f"subject-{held}", train=clips_of(clips, train), val=clips_of(clips, val),
-                        test=clips_of(clips, frozenset({held})), test_subjects=spelled_as_in(clips, {held}))
-            folds.append(apply_val_in_training(fold, self.params.val_in_training))
-        return folds
+            val = [subjects[(i + k) % len(subjects)] for k in range(1, self.params.val_subjects + 1)]
+            val_rows = sorted({r for s in val for r in rows[s]})
+            fold = Fold(f"subject-{held}", train=without_rows(ids, sorted(rows[held] + val_rows)),
+                        val=tuple(ids[r] for r in val_rows), test=tuple(ids[r] for r in rows[held]),
+                        test_subjects=(spelling[held],))
+            yield apply_val_in_training(fold, self.params.val_in_training)
+
+
+def without_rows(ids: tuple[str, ...], excluded: Sequence[int]) -> tuple[str, ...]:
+    """``ids`` in order without the (sorted) rows ``excluded``, copied slice by slice."""
+    parts, start = [], 0
+    for row in excluded:
+        if row > start:
+            parts.append(ids[start:row])
+        start = max(start, row + 1)
+    parts.append(ids[start:])
+    if len(parts) > 4:
+        return tuple(itertools.chain.from_iterable(parts))
+    return sum(parts[1:], parts[0])  # a few slices: concatenated, a copy of pointers
 
 
 @hookimpl

@@ -204,5 +204,31 @@ class LocalProcessExecutor:
         self._idle.clear()
 
 
-def make_executor(workers: int | None) -> Executor:
+def with_executor(config: Any, executor: str | None = None, address: str | None = None) -> Any:
+    """``config`` with its ``[benchmark]`` executor settings overridden (``avbench run --executor/--address``).
+
+    An address alone means Ray: only a Ray executor joins a cluster.
+    """
+    update = {"executor": executor or ("ray" if address else None), "ray_address": address}
+    update = {k: v for k, v in update.items() if v is not None}
+    if update:
+        config = config.model_copy(update={"benchmark": config.benchmark.model_copy(update=update)})
+    if config.benchmark.executor == "ray":  # say so before planning, not after it
+        from .ray_executor import import_ray
+
+        import_ray()
+    return config
+
+
+def make_executor(workers: int | None, settings: Any = None) -> Executor:
+    """The executor ``settings`` (the ``[benchmark]`` section, or anything with its fields) ask for.
+
+    ``executor = "ray"`` runs units as Ray tasks on ``ray_address`` (a local Ray instance when unset);
+    the default runs them in local worker processes.
+    """
+    kind = getattr(settings, "executor", "local") or "local"
+    if kind == "ray":
+        from .ray_executor import RayExecutor
+
+        return RayExecutor(getattr(settings, "ray_address", None), workers=workers)
     return LocalProcessExecutor(workers)

@@ -1,7 +1,8 @@
 """The Ray executor: the same ``map_unordered`` as the local executor, each unit a Ray task.
 
 Each unit becomes a task asking for its CPUs (a fold: its ``torch_threads``) and, when its plugins
-run on CUDA, its GPUs (``unit.gpus``, set at planning). Results stream back as tasks finish
+run on CUDA (found at planning: :func:`~avbench.runner.gpu_slots.unit_wants_cuda`), ``gpus_per_unit``
+GPUs; Ray then sets the task's ``CUDA_VISIBLE_DEVICES``. Results stream back as tasks finish
 (``ray.wait``), so progress bars, fold records and the leaderboard follow exactly as with local
 workers. Failures keep the local executor's meaning:
 
@@ -35,6 +36,7 @@ from avbench.contract.errors import AvbenchError
 
 from .executor import LocalProcessExecutor, UnitRaised
 from .failures import UnitFailure, UnitTimedOut, WorkerDied, one_line
+from .gpu_slots import unit_wants_cuda
 
 U = TypeVar("U")
 R = TypeVar("R")
@@ -63,9 +65,6 @@ def unit_cpus(unit: Any) -> float:
     return float(getattr(unit, "torch_threads", 1) or 1)
 
 
-def unit_gpus(unit: Any) -> float:
-    """GPUs a unit asks for (0 unless planning found that its plugins run on CUDA)."""
-    return float(getattr(unit, "gpus", 0.0) or 0.0)
 
 
 def worker_path() -> str:
@@ -139,10 +138,12 @@ class RayExecutor:
     """Runs units as Ray tasks on the cluster at ``address`` (a local Ray instance when None).
 
     Connects only when Ray is not initialised yet in this process; ``close`` disconnects only
-    what it connected. ``max_retries`` is Ray's own retry of tasks whose worker died.
+    what it connected. ``max_retries`` is Ray's own retry of tasks whose worker died; ``gpus_per_unit``
+    what a unit wanting CUDA asks for (a fraction shares a GPU).
     """
 
-    def __init__(self, address: str | None = None, max_retries: int = 0, workers: int | None = None) -> None:
+    def __init__(self, address: str | None = None, max_retries: int = 0, workers: int | None = None,
+                 gpus_per_unit: float = 1.0) -> None:
         self._ray = ray = import_ray()
         self._runtime_env = {"env_vars": {"PYTHONPATH": worker_path()}}
         self._connected = False
@@ -152,6 +153,7 @@ class RayExecutor:
             self._connected = True
         self.workers = workers or max(1, int(ray.cluster_resources().get("CPU", 1)))
         self.max_retries = max_retries
+        self.gpus_per_unit = gpus_per_unit
         self._sink = ray.remote(num_cpus=0)(_ProgressSink).options(runtime_env=self._runtime_env).remote()
         self._remote = ray.remote(_run_unit)
         self._tokens = 0
@@ -160,7 +162,7 @@ class RayExecutor:
     def _submit(self, fn: Callable[[Any], Any], unit: Any) -> None:
         self._tokens += 1
         cpus = unit_cpus(unit)
-        ref = self._remote.options(num_cpus=cpus, num_gpus=unit_gpus(unit), max_retries=self.max_retries,
+        ref = self._remote.options(num_cpus=cpus, num_gpus=self.gpus_per_unit if unit_wants_cuda(unit) else 0, max_retries=self.max_retries,
                                    retry_exceptions=False, runtime_env=self._runtime_env
                                    ).remote(fn, unit, self._tokens, self._sink, max(1, int(cpus)))
         self._running[ref] = _Task(unit, self._tokens)

@@ -151,7 +151,10 @@ class RayExecutor:
             ray.init(address=address, include_dashboard=False, log_to_driver=True,
                      runtime_env=self._runtime_env)
             self._connected = True
-        self.workers = workers or max(1, int(ray.cluster_resources().get("CPU", 1)))
+        resources = ray.cluster_resources()
+        self.workers = workers or max(1, int(resources.get("CPU", 1)))
+        if resources.get("GPU", 0) > 0:  # as locally: while GPUs are scheduled, units without any see none
+            self._runtime_env["env_vars"]["RAY_ACCEL_ENV_VAR_OVERRIDE_ON_ZERO"] = "1"
         self.max_retries = max_retries
         self.gpus_per_unit = gpus_per_unit
         self._sink = ray.remote(num_cpus=0)(_ProgressSink).options(runtime_env=self._runtime_env).remote()

@@ -161,17 +161,20 @@ class RayExecutor:
         self._remote = ray.remote(_run_unit)
         self._tokens = 0
         self._running: dict[Any, _Task] = {}  # object ref -> task
+        self._timeout: float | None = None
 
     def _submit(self, fn: Callable[[Any], Any], unit: Any) -> None:
         self._tokens += 1
         cpus = unit_cpus(unit)
-        ref = self._remote.options(num_cpus=cpus, num_gpus=self.gpus_per_unit if unit_wants_cuda(unit) else 0, max_retries=self.max_retries,
-                                   retry_exceptions=False, runtime_env=self._runtime_env
+        gpus = self.gpus_per_unit if unit_wants_cuda(unit) else 0
+        ref = self._remote.options(num_cpus=cpus, num_gpus=gpus, max_retries=self.max_retries, retry_exceptions=False,
+                                   runtime_env=self._runtime_env
                                    ).remote(fn, unit, self._tokens, self._sink, max(1, int(cpus)))
         self._running[ref] = _Task(unit, self._tokens)
 
-    def _drain(self, timeout: float | None) -> None:
+    def _drain(self) -> None:
         """Take what tasks reported: a task's start starts its clock, each progress report restarts it."""
+        timeout = self._timeout
         started, events = self._ray.get(self._sink.drain.remote())
         by_token = {t.token: t for t in self._running.values()}
         now = time.monotonic()
@@ -189,6 +192,7 @@ class RayExecutor:
                       ) -> Iterator[tuple[U, R | UnitFailure]]:
         ray = self._ray
         queue = units if isinstance(units, deque) else deque(units)
+        self._timeout = timeout
         while queue or self._running:
             while queue and len(self._running) < 2 * self.workers:  # a few queued in Ray, not the whole plan
                 unit = queue.popleft()
@@ -196,8 +200,10 @@ class RayExecutor:
                     self._submit(fn, unit)
                 except Exception as exc:  # the unit does not serialize: its failure, not the cluster's
                     yield unit, UnitRaised(f"the unit could not be sent to Ray: {one_line(exc)}")
+            if not self._running:
+                continue
             ready, _ = ray.wait(list(self._running), num_returns=1, timeout=POLL_SECONDS)
-            self._drain(timeout)
+            self._drain()  # after the wait: a finished or dead task's reports are all in
             for ref in ready:
                 task = self._running.pop(ref)
                 yield task.unit, self._outcome(ref, task)
@@ -216,7 +222,6 @@ class RayExecutor:
         except ray.exceptions.RayTaskError as exc:  # our wrapper itself failed (it catches the work's errors)
             return UnitRaised(f"Ray task failed: {one_line(exc.cause or exc)}", tuple(task.progress))
         except ray.exceptions.RayError as exc:  # worker or node died, object lost, out of memory
-            self._drain(None)
             return WorkerDied(f"worker died (Ray: {_first_line(exc)})", tuple(task.progress))
         if kind == "result":
             return payload

@@ -1,6 +1,7 @@
 """The Ray executor runs the same units to the same bytes, and fails the way the local executor fails.
 
-One local Ray instance (2 CPUs, no dashboard) serves the whole module. The tests that need Ray
+One local Ray instance (2 CPUs, 2 logical GPUs that Ray hands out as ``CUDA_VISIBLE_DEVICES``
+without any GPU being there, no dashboard) serves the whole module. The tests that need Ray
 skip, saying so, where it is not installed.
 """
 
@@ -21,7 +22,8 @@ from tests.conftest import FIXTURES
 from tests.faults.conftest import PROBES, stored_predictions, write_fault_benchmark
 
 ROOT = Path(__file__).resolve().parents[2]
-PLUGIN_FOLDERS = [FIXTURES / "toy_plugins", PROBES]
+GPU_PROBES = Path(__file__).parent / "gpu_probes"
+PLUGIN_FOLDERS = [FIXTURES / "toy_plugins", PROBES, GPU_PROBES]
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +35,7 @@ def ray_instance():
     os.environ["PYTHONPATH"] = os.pathsep.join(f for f in dict.fromkeys(folders) if f)
     sys.path[:0] = map(str, PLUGIN_FOLDERS)
     registry_module._cached = None
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    ray.init(num_cpus=2, num_gpus=2, include_dashboard=False, log_to_driver=False)
     yield ray
     ray.shutdown()
     sys.path[:] = saved_path
@@ -219,3 +221,47 @@ def test_asking_for_ray_where_it_is_not_installed_is_one_clear_line_before_plann
     assert "pip install 'avbench[ray]'" in errors[0]
     assert not (config.parent / "runs").exists()  # refused before planning
     registry_module._cached = None
+
+
+def test_under_ray_cuda_units_take_the_gpus_ray_gives_them_and_the_others_see_none(ray_instance, tmp_path):
+    from tests.runner.test_gpu_scheduling import BENCHMARK, entries, experiment
+
+    log = tmp_path / "log"
+    fit = {"log_dir": str(log), "seconds": 0.5}
+    config = tmp_path / "benchmark.toml"
+    config.write_text(BENCHMARK.format(extra="")
+                      + experiment("gpu-a", {"cuda": False}, {**fit, "tag": "a"})
+                      + experiment("cpu-c", {"cuda": False}, {**fit, "tag": "c", "cuda": False}))
+    summary = run_benchmark(config, progress=False, render=False, executor="ray", log=lambda m: None)
+    assert (summary.done, summary.failed, summary.exit_code) == (8, 0, 0)
+
+    seen = [e for e in entries(log) if e["plugin"] == "gpu-probe-model"]
+    cuda_folds = [e for e in seen if e["tag"] == "a"]
+    assert {e["visible"] for e in cuda_folds} <= {"0", "1"} and len(cuda_folds) == 4
+    assert {e["visible"] for e in seen if e["tag"] == "c"} == {""}
+    for slot in ("0", "1"):  # Ray gives a GPU to one task at a time
+        on_slot = sorted((e for e in cuda_folds if e["visible"] == slot), key=lambda e: e["start"])
+        assert all(a["end"] <= b["start"] for a, b in zip(on_slot, on_slot[1:])), slot
+
+
+def test_the_config_chooses_the_executor_and_the_command_line_overrides_it(tmp_path):
+    pytest.importorskip("ray", reason="Ray is not installed here (pip install 'avbench[ray]')")
+    from avbench.config.loader import load_config
+    from avbench.runner.executor import with_executor
+
+    path = write_fault_benchmark(tmp_path, "chosen")
+    path.write_text(path.read_text().replace("[benchmark]\n", '[benchmark]\nexecutor = "ray"\n'
+                                                              'ray_address = "head:6379"\n', 1))
+    for folder in PLUGIN_FOLDERS:
+        sys.path.insert(0, str(folder))
+    registry_module._cached = None
+    try:
+        config = load_config(path)
+    finally:
+        del sys.path[:len(PLUGIN_FOLDERS)]
+        registry_module._cached = None
+    assert (config.benchmark.executor, config.benchmark.ray_address) == ("ray", "head:6379")
+    assert with_executor(config, "local").benchmark.executor == "local"
+    other = with_executor(config.model_copy(update={"benchmark": config.benchmark.model_copy(
+        update={"executor": "local", "ray_address": None})}), address="ray://elsewhere:10001")
+    assert (other.benchmark.executor, other.benchmark.ray_address) == ("ray", "ray://elsewhere:10001")

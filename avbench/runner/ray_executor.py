@@ -18,7 +18,8 @@ Progress reports (:func:`avbench.runner.worker_process.report_progress`) go to a
 the work goes on, so a worker that dies mid-chunk costs only the clip it was extracting.
 
 Workers must import avbench and the plugins: the driver's ``PYTHONPATH`` and the folders avbench and
-the first-party plugins are imported from travel in the tasks' ``runtime_env``. On a cluster those
+the first-party plugins are imported from travel in the tasks' ``runtime_env``, with the driver's
+``AVBENCH_*`` variables. On a cluster those
 paths (and the cache and run folders) must be the same on every node: see the README.
 """
 
@@ -77,6 +78,13 @@ def worker_path() -> str:
     if plugins is not None and getattr(plugins, "__file__", None):
         folders.append(str(Path(plugins.__file__).resolve().parents[1]))
     return os.pathsep.join(dict.fromkeys(folders))
+
+
+def worker_environment() -> dict[str, str]:
+    """Variables Ray workers get from the driver: ``PYTHONPATH`` and the ``AVBENCH_*`` settings plugins read
+    (``AVBENCH_MODELS``, dataset roots); not ``AVBENCH_CACHE``, which every unit carries already."""
+    env = {k: v for k, v in os.environ.items() if k.startswith("AVBENCH_") and k != "AVBENCH_CACHE"}
+    return {**env, "PYTHONPATH": worker_path()}
 
 
 class _ProgressLink:
@@ -145,7 +153,7 @@ class RayExecutor:
     def __init__(self, address: str | None = None, max_retries: int = 0, workers: int | None = None,
                  gpus_per_unit: float = 1.0) -> None:
         self._ray = ray = import_ray()
-        self._runtime_env = {"env_vars": {"PYTHONPATH": worker_path()}}
+        self._runtime_env = {"env_vars": worker_environment()}
         self._connected = False
         if not ray.is_initialized():
             ray.init(address=address, include_dashboard=False, log_to_driver=True,

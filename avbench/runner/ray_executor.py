@@ -156,8 +156,12 @@ class RayExecutor:
         self._runtime_env = {"env_vars": worker_environment()}
         self._connected = False
         if not ray.is_initialized():
-            ray.init(address=address, include_dashboard=False, log_to_driver=True,
-                     runtime_env=self._runtime_env)
+            try:
+                ray.init(address=address, include_dashboard=False, log_to_driver=True,
+                         runtime_env=self._runtime_env)
+            except Exception as exc:  # no cluster there, a version mismatch, ...: one line, not a traceback
+                where = f"join the Ray cluster at {address}" if address else "start a local Ray instance"
+                raise AvbenchError(f"executor 'ray': cannot {where}: {_first_line(exc)}") from None
             self._connected = True
         resources = ray.cluster_resources()
         self.workers = workers or max(1, int(resources.get("CPU", 1)))

@@ -59,7 +59,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     summary = run_benchmark(args.file, only=args.only, data_overrides=parse_data_overrides(args.data or []),
                             workers=args.workers, registry=registry, progress=not args.no_progress,
-                            strict=args.strict, retry_failed=args.retry_failed, verbose=args.verbose)
+                            strict=args.strict, retry_failed=args.retry_failed, verbose=args.verbose,
+                            executor=args.executor, address=args.address)
     from .run_report import report_lines
 
     print("\n".join(report_lines(summary)))
@@ -103,6 +104,8 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     p.add_argument("--only", nargs="+", metavar="NAME", help="run only these experiments")
     p.add_argument("--data", action="append", metavar="NAME=PATH", help="root folder of dataset NAME")
     p.add_argument("--workers", type=int, help="worker processes (default: config, else all cores)")
+    p.add_argument("--executor", choices=["local", "ray"], help="where units run (default: config, else local)")
+    p.add_argument("--address", metavar="ADDR", help="Ray cluster to join, e.g. ray://head:10001 (implies ray)")
     p.add_argument("--strict", action="store_true",
                    help="fail if any plugin is broken or a dataset or resource is not configured")
     p.add_argument("--retry-failed", action="store_true",

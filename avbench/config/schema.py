@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
@@ -289,6 +289,10 @@ class BenchmarkSection(Strict):
     metrics: list[str] = Field(default_factory=lambda: list(DEFAULT_METRICS))
     device: str = Field(default="auto", pattern=r"^(auto|cpu|cuda(:\d+)?)$")
     workers: int | None = Field(default=None, ge=1)
+    executor: Literal["local", "ray"] = Field(default="local", description="where units run: local processes or Ray")
+    ray_address: str | None = Field(default=None, description="Ray cluster to join (executor ray; default: start one)")
+    gpus_per_unit: float = Field(default=1.0, gt=0, allow_inf_nan=False,
+                                 description="GPUs a unit whose plugins run on CUDA takes (0.5: two units share one)")
     latency_clips: int = Field(default=20, ge=1)
     clip_timeout: float = Field(default=600.0, gt=0, allow_inf_nan=False,
                                 description="seconds one clip's extraction may take before its worker is killed")
@@ -303,6 +307,13 @@ class BenchmarkSection(Strict):
     @classmethod
     def _seeds_distinct(cls, value: list[int]) -> list[int]:
         return _distinct_seeds(value)
+
+    @field_validator("gpus_per_unit")
+    @classmethod
+    def _whole_gpus_above_one(cls, value: float) -> float:
+        if value > 1 and value != int(value):
+            raise ValueError(f"{value}: above 1, a unit takes a whole number of GPUs (2, not 1.5)")
+        return value
 
     @field_validator("output", "leaderboards", "cache")
     @classmethod

@@ -153,5 +153,28 @@ class Plugin:
         """
         return []
 
+    def wants_cuda(self) -> bool:
+        """Whether this plugin runs on CUDA here; the runner then gives each unit using it a GPU slot.
+
+        Called in the main process while planning, after :meth:`setup`. The default, False, suits
+        plugins that never touch a GPU; torch-based plugins return :meth:`device_is_cuda` of their
+        ``device`` setting. A unit that wants CUDA runs with only its slot's GPUs visible
+        (``CUDA_VISIBLE_DEVICES``); units that do not want CUDA see none while GPUs are scheduled.
+        """
+        return False
+
+    def device_is_cuda(self, requested: str = "auto") -> bool:
+        """Whether a ``device`` setting resolves to CUDA here: ``auto`` defers to the run's device, then to
+        CUDA when torch sees a GPU; ``cuda`` is CUDA even where there is none (the unit then fails, saying so)."""
+        if requested == "auto":
+            requested = self.context.device
+        if requested != "auto":
+            return requested.startswith("cuda")
+        try:
+            import torch
+        except ImportError:
+            return False
+        return bool(torch.cuda.is_available())
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.get_params()!r})"

@@ -31,8 +31,9 @@ def apply_determinism(unit: FoldUnit) -> dict[str, Any]:
     limit_threads(unit.torch_threads)
     seed_everything(unit.seed)
     device = configure_torch(unit.torch_threads, unit.context.device)
+    gpus = {"cuda_visible_devices": v} if (v := os.environ.get("CUDA_VISIBLE_DEVICES")) else {}  # a GPU slot's
     return {**dict(unit.metadata.get("computed_with", {})), "libraries": result_libraries(),
-            "torch_threads": unit.torch_threads, "device": device}
+            "torch_threads": unit.torch_threads, "device": device, **gpus}
 
 
 def seed_everything(seed: int) -> None:

@@ -3,11 +3,17 @@
 The local executor runs every unit in a worker process (also with one worker), so a plugin that
 segfaults, calls ``os._exit`` or is killed for memory costs only the unit it was running: the
 worker is replaced and the others go on. A unit past its time limit has its worker killed. A
-distributed engine only has to offer the same ``map_unordered`` over the same units.
+distributed engine only has to offer the same ``map_unordered`` over the same units
+(:mod:`avbench.runner.ray_executor` does, on Ray).
+
+Units whose plugins run on CUDA take a GPU slot (:mod:`avbench.runner.gpu_slots`): they run in
+workers that see only their slot's GPUs, one unit per slot at a time, beside the ``workers`` that
+run the other units (which then see no GPU).
 """
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import signal
@@ -18,6 +24,7 @@ from multiprocessing.connection import wait
 from typing import Any, Callable, Iterable, Iterator, Protocol, TypeVar
 
 from .failures import UnitFailure, UnitTimedOut, WorkerDied, describe_exit
+from .gpu_slots import GpuSlots, slot_devices, unit_wants_cuda, visible_gpus
 from .worker_process import worker_main
 
 U = TypeVar("U")
@@ -62,6 +69,7 @@ class UnitRaised(UnitFailure):
 class _Worker:
     process: Any
     connection: Any
+    slot: int | None = None  # the GPU slot it was started for; None: a worker that sees no GPU
 
 
 @dataclass
@@ -72,25 +80,69 @@ class _Running:
 
 
 class LocalProcessExecutor:
-    """``workers`` spawned processes, each limited to its share of the cores, each unit isolated."""
+    """``workers`` spawned processes, each limited to its share of the cores, each unit isolated.
 
-    def __init__(self, workers: int | None = None) -> None:
+    ``gpus`` (GPU ids; default: :func:`~avbench.runner.gpu_slots.visible_gpus`) and ``gpus_per_unit``
+    make the GPU slots that units wanting CUDA run in, one at a time per slot.
+    """
+
+    def __init__(self, workers: int | None = None, gpus: list[str] | None = None, gpus_per_unit: float = 1.0) -> None:
         cores = usable_cores()
         self.workers = workers or cores
         self.threads = max(1, cores // self.workers)
         self._context = multiprocessing.get_context("spawn")
         self._idle: list[_Worker] = []
         self._busy: dict[int, tuple[_Worker, _Running]] = {}
+        self.gpu_slots = GpuSlots(visible_gpus() if gpus is None else gpus, gpus_per_unit)
+        self._gpu_idle: dict[int, _Worker] = {}  # slot -> its idle worker
 
-    def _start_worker(self) -> _Worker:
+    def _start_worker(self, slot: int | None = None) -> _Worker:
         parent, child = self._context.Pipe(duplex=True)
         # not a daemon: a plugin may start processes of its own (a torch DataLoader with workers, say);
         # close(), the parent-death signal and the parent watch end it instead
         process = self._context.Process(target=worker_main, args=(child, os.getpid(), self.threads),
                                         name="avbench-worker", daemon=False)
-        process.start()
+        with _visible_devices(self._devices_of(slot)):  # a spawned process takes the environment of now
+            process.start()
         child.close()
-        return _Worker(process, parent)
+        return _Worker(process, parent, slot)
+
+    def _devices_of(self, slot: int | None) -> str | None:
+        """``CUDA_VISIBLE_DEVICES`` for a worker: its slot's GPUs, none while GPUs are scheduled, else as is."""
+        if slot is not None:
+            return self.gpu_slots.devices[slot]
+        return "" if len(self.gpu_slots) else None
+
+    def _placed(self, queue: deque) -> Iterator[tuple[Any, int | None]]:
+        """Units that can start now, taken from ``queue`` in order, each with its GPU slot (or None)."""
+        cpu_free = self.workers - sum(1 for w, _ in self._busy.values() if w.slot is None)
+        waiting = []
+        while queue:
+            unit = queue.popleft()
+            if len(self.gpu_slots) and unit_wants_cuda(unit):
+                slot = self.gpu_slots.acquire()
+                if slot is not None:
+                    yield unit, slot
+                    continue
+            elif cpu_free > 0:
+                cpu_free -= 1
+                yield unit, None
+                continue
+            waiting.append(unit)
+        queue.extend(waiting)
+
+    def _worker_for(self, slot: int | None) -> _Worker:
+        if slot is None:
+            return self._idle.pop() if self._idle else self._start_worker()
+        return self._gpu_idle.pop(slot, None) or self._start_worker(slot)
+
+    def _rest(self, worker: _Worker) -> None:
+        """An idle worker goes back to its pool; its GPU slot is free again."""
+        if worker.slot is None:
+            self._idle.append(worker)
+        else:
+            self._gpu_idle[worker.slot] = worker
+            self.gpu_slots.release(worker.slot)
 
     def _discard(self, worker: _Worker, kill: bool = False) -> int | None:
         """Forget a worker; with ``kill``, end it and its process group (whatever its plugin started)."""
@@ -102,6 +154,8 @@ class LocalProcessExecutor:
                     worker.process.kill()
         worker.process.join(timeout=STOP_GRACE_SECONDS)
         worker.connection.close()
+        if worker.slot is not None:
+            self.gpu_slots.release(worker.slot)
         return worker.process.exitcode
 
     def map_unordered(self, fn: Callable[[U], R], units: Iterable[U], timeout: float | None = None
@@ -109,9 +163,8 @@ class LocalProcessExecutor:
         queue = units if isinstance(units, deque) else deque(units)
         lost_sends = 0  # units a worker died before receiving, in a row
         while queue or self._busy:
-            while queue and len(self._busy) < self.workers:
-                worker = self._idle.pop() if self._idle else self._start_worker()
-                unit = queue.popleft()
+            for unit, slot in list(self._placed(queue)):
+                worker = self._worker_for(slot)
                 try:
                     worker.connection.send((fn, unit))
                 except (BrokenPipeError, EOFError, OSError):  # the worker died before taking the unit
@@ -124,7 +177,7 @@ class LocalProcessExecutor:
                         queue.appendleft(unit)
                     continue
                 except Exception as exc:  # the unit does not pickle: its failure, not the worker's
-                    self._idle.append(worker)
+                    self._rest(worker)
                     yield unit, UnitRaised(f"the unit could not be sent to a worker: {type(exc).__name__}: {exc}")
                     continue
                 lost_sends = 0
@@ -142,7 +195,7 @@ class LocalProcessExecutor:
                 if isinstance(outcome, UnitFailure) and not isinstance(outcome, UnitRaised):
                     self._discard(worker, kill=True)
                 else:
-                    self._idle.append(worker)
+                    self._rest(worker)
                 yield running.unit, outcome
 
     def _read(self, worker: _Worker, running: _Running, timeout: float | None) -> Any:
@@ -192,17 +245,74 @@ class LocalProcessExecutor:
         for worker, _ in self._busy.values():
             self._discard(worker, kill=True)
         self._busy.clear()
-        for worker in self._idle:
+        idle = [*self._idle, *self._gpu_idle.values()]
+        for worker in idle:
             try:
                 worker.connection.send(None)
             except (BrokenPipeError, EOFError, OSError):
                 pass
         deadline = time.monotonic() + STOP_GRACE_SECONDS
-        for worker in self._idle:
+        for worker in idle:
             worker.process.join(timeout=max(0.0, deadline - time.monotonic()))
             self._discard(worker, kill=True)
         self._idle.clear()
+        self._gpu_idle.clear()
 
 
-def make_executor(workers: int | None) -> Executor:
-    return LocalProcessExecutor(workers)
+@contextlib.contextmanager
+def _visible_devices(value: str | None) -> Iterator[None]:
+    """``CUDA_VISIBLE_DEVICES`` set to ``value`` (None: left as is) while a worker is started."""
+    if value is None:
+        yield
+        return
+    previous = os.environ.get("CUDA_VISIBLE_DEVICES")
+    os.environ["CUDA_VISIBLE_DEVICES"] = value
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop("CUDA_VISIBLE_DEVICES", None)
+        else:
+            os.environ["CUDA_VISIBLE_DEVICES"] = previous
+
+
+def with_executor(config: Any, executor: str | None = None, address: str | None = None) -> Any:
+    """``config`` with its ``[benchmark]`` executor settings overridden (``avbench run --executor/--address``).
+
+    An address alone means Ray: only a Ray executor joins a cluster.
+    """
+    update = {"executor": executor or ("ray" if address else None), "ray_address": address}
+    update = {k: v for k, v in update.items() if v is not None}
+    if update:
+        config = config.model_copy(update={"benchmark": config.benchmark.model_copy(update=update)})
+    if config.benchmark.executor == "ray":  # say so before planning, not after it
+        from .ray_executor import import_ray
+
+        import_ray()
+    else:
+        from avbench.config.loader import ConfigError
+
+        try:
+            gpus = visible_gpus()
+        except ValueError as exc:
+            raise ConfigError([str(exc)]) from None
+        try:
+            slot_devices(gpus, config.benchmark.gpus_per_unit)
+        except ValueError as exc:
+            raise ConfigError([config.where(f"[benchmark] {exc}")]) from None
+    return config
+
+
+def make_executor(workers: int | None, settings: Any = None) -> Executor:
+    """The executor ``settings`` (the ``[benchmark]`` section, or anything with its fields) ask for.
+
+    ``executor = "ray"`` runs units as Ray tasks on ``ray_address`` (a local Ray instance when unset);
+    the default runs them in local worker processes.
+    """
+    kind = getattr(settings, "executor", "local") or "local"
+    gpus_per_unit = getattr(settings, "gpus_per_unit", 1.0)
+    if kind == "ray":
+        from .ray_executor import RayExecutor
+
+        return RayExecutor(getattr(settings, "ray_address", None), workers=workers, gpus_per_unit=gpus_per_unit)
+    return LocalProcessExecutor(workers, gpus_per_unit=gpus_per_unit)

@@ -80,7 +80,7 @@ def resolve_spec(registry: Registry, ref: PluginRef, kind: PluginKind, context: 
     """The plugin as configured, with the content hashes of the files it declares it reads."""
     plugin = registry.create(ref.model_dump(), kind, context)
     return PluginSpec(ref.plugin, plugin.version, plugin.get_params(), plugin.cache_salt(),
-                      registry.info(ref.plugin).module, input_hashes(plugin, hashes))
+                      registry.info(ref.plugin).module, input_hashes(plugin, hashes), cuda=plugin.wants_cuda())
 
 
 def cache_dir_for(config: BenchmarkConfig, base: Path) -> Path:

@@ -33,7 +33,7 @@ from avbench.storage.atomic import write_json
 from avbench.storage.fold_store import write_record
 
 from .bad_media import BadMediaMemory
-from .executor import Executor, make_executor
+from .executor import Executor, make_executor, with_executor
 from .failures import UnitFailure
 from .plan import Plan, build_plan, extraction_tasks, fold_units, why_not_done
 from .run_lock import run_folder_lock
@@ -284,16 +284,17 @@ def run_benchmark(config_path: str | Path, only: Sequence[str] | None = None,
                   data_overrides: dict[str, str] | None = None, workers: int | None = None,
                   registry: Registry | None = None, progress: bool = True, render: bool = True,
                   log: Callable[[str], None] = lambda m: print(m, file=sys.stderr),
-                  *, strict: bool = False, retry_failed: bool = False, verbose: bool = False) -> RunSummary:
+                  *, strict: bool = False, retry_failed: bool = False, verbose: bool = False,
+                  executor: str | None = None, address: str | None = None) -> RunSummary:
     """Plan and run ``config_path``; finished folds with the same fingerprint are not recomputed.
 
     What is skipped because it is not configured here is logged as one line per cause (per dataset:
     how many experiments wait for which variable); ``verbose`` names every skipped experiment too.
-    Errors are always logged in full.
+    Errors are always logged in full. ``executor``/``address`` override ``[benchmark]``'s.
     """
     registry = registry or get_registry()
     config_path = Path(config_path).resolve()
-    config = load_config(config_path, registry, data_overrides)
+    config = with_executor(load_config(config_path, registry, data_overrides), executor, address)
     base = config_path.parent
     with _SignalGuard():
         plan = build_plan(config, registry, base, only, data_overrides, log=log, strict=strict,
@@ -366,7 +367,7 @@ def _run_plan(plan: Plan, config: Any, registry: Registry, workers: int | None, 
     memory = BadMediaMemory(plan.output_dir / "clip-errors.json")
     if retry_failed and (count := memory.forget_all()):
         log(f"--retry-failed: {count} remembered bad-media verdict(s) dropped; those clips are extracted again")
-    executor = make_executor(workers or config.benchmark.workers)
+    executor = make_executor(workers or config.benchmark.workers, config.benchmark)
     try:
         extraction = run_extraction(plan, executor, progress, memory, config.benchmark.clip_timeout, log)
         summary.extraction = extraction.stats

@@ -33,6 +33,7 @@ class PluginSpec:
     salt: str = ""
     module: str = ""  # the entry point target providing it, so workers import only what they need
     inputs: Mapping[str, str] = field(default_factory=dict)  # declared input files: name -> content hash
+    cuda: bool = False  # runs on CUDA here (Plugin.wants_cuda at planning): units using it take a GPU slot
 
     @property
     def ref(self) -> dict[str, Any]:

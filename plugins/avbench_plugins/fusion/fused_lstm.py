@@ -74,6 +74,9 @@ class FusedLstm(Fusion):
             raise RuntimeError(f"{self.name}: not fitted")
         return self.model.predict_proba(self.sequences(features))
 
+    def wants_cuda(self) -> bool:
+        return self.device_is_cuda(self.params.network.get("device", "auto"))
+
     @property
     def device(self) -> str:
         return self.model.device if self.model is not None else "cpu"

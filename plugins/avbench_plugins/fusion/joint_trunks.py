@@ -201,6 +201,9 @@ class JointTrunks(Fusion):
         with torch_runtime(seed, device, deterministic=config.deterministic, num_threads=config.num_threads):
             return softmax(predict_logits(module, self._prepare(features), device, config.batch_size))
 
+    def wants_cuda(self) -> bool:
+        return self.device_is_cuda(self.params.training.get("device", "auto"))
+
     @property
     def device(self) -> str:
         return str(next(self._module.parameters()).device) if self._module is not None else "cpu"

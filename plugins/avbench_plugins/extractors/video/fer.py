@@ -57,6 +57,9 @@ class _FerExtractor(FaceFrameExtractor):
     Params: ClassVar[type[FerParams]] = FerParams
     _transient: ClassVar[tuple[str, ...]] = ("_cropper", "_network")
 
+    def wants_cuda(self) -> bool:
+        return self.device_is_cuda(self.params.device)
+
     def _model_path(self):
         return model_file(self.context, self.params.model, DEFAULT_MODEL, "model", self.name)
 

@@ -202,6 +202,9 @@ class TorchModel(Model):
                            num_threads=self.params.num_threads):
             return softmax(predict_logits(module, inputs, device, self.params.batch_size))
 
+    def wants_cuda(self) -> bool:
+        return self.device_is_cuda(self.params.device)
+
     @property
     def device(self) -> str:
         if self._module is not None:

@@ -78,6 +78,9 @@ class _VggishExtractor(AudioExtractor):
         """The weights, and the PCA parameters when ``pca``: cached features follow their content."""
         return {"weights": self.weights_path(), **({"pca_params": self.pca_path()} if self.params.pca else {})}
 
+    def wants_cuda(self) -> bool:
+        return self.device_is_cuda(self.params.device)
+
     @property
     def device(self) -> str:
         from ....models.neural.training import resolve_device

@@ -24,6 +24,7 @@ from avbench.contract import (
     Clip,
     ClipError,
     FusionData,
+    OutputKind,
     PluginKind,
     RunContext,
     VideoFrames,
@@ -125,6 +126,59 @@ def extract_chunk(task: ExtractTask) -> ExtractOutcome:
     return ExtractOutcome(task.extractor.plugin, tuple(done), errors, seconds, media, diagnostics, failed)
 
 
+#: Bytes of loaded features a worker keeps beyond the setting in use (least recently used dropped first).
+LOADED_BYTES = 1 << 30
+
+
+class LoadedFeatures:
+    """Verified features of one extractor setting by feature key, loaded once per worker process.
+
+    Fixed-size vectors are kept as one stacked ``(clips, D)`` array; a fold's batch is one gather
+    from it. Every array handed out is a copy, so no model can change what later folds see.
+    """
+
+    def __init__(self) -> None:
+        self.rows_of: dict[str, int] = {}
+        self.stacked: np.ndarray | None = None
+        self.single: dict[str, np.ndarray] = {}
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.rows_of or key in self.single
+
+    @property
+    def nbytes(self) -> int:
+        return (self.stacked.nbytes if self.stacked is not None else 0) + sum(v.nbytes for v in self.single.values())
+
+    def add(self, found: Mapping[str, np.ndarray], stack: bool) -> None:
+        if not found:
+            return
+        shapes = {v.shape for v in found.values()}
+        if self.stacked is not None:
+            shapes.add(self.stacked.shape[1:])
+        if stack and len(shapes) == 1:
+            new = np.stack([found[k] for k in found])
+            base = len(self.rows_of)
+            self.stacked = new if self.stacked is None else np.concatenate([self.stacked, new])
+            self.rows_of.update({k: base + i for i, k in enumerate(found)})
+        else:
+            self.single.update(found)
+
+    def copy_of(self, key: str) -> np.ndarray:
+        row = self.rows_of.get(key)
+        return self.stacked[row].copy() if row is not None else self.single[key].copy()
+
+    def rows(self, keys: Sequence[str]) -> list[np.ndarray] | None:
+        """Copies of the arrays of ``keys`` in order (one gather when all are stacked); None if any is absent."""
+        if self.stacked is not None and all(k in self.rows_of for k in keys):
+            return list(self.stacked[[self.rows_of[k] for k in keys]]) if keys else []
+        if all(k in self for k in keys):
+            return [self.copy_of(k) for k in keys]
+        return None
+
+
+_loaded_features: dict[tuple[str, str], LoadedFeatures] = {}
+
+
 class FoldData:
     """Features and labels of one fold, per branch, loaded from the feature cache and checked.
 
@@ -144,6 +198,32 @@ class FoldData:
         registry = registry_with(unit.modules)
         self.kinds = {b.name: registry.info(b.extractor.plugin).cls.output_kind for b in unit.branches}
         self.fixed_axes = {b.name: FixedAxes(b.name, b.extractor.plugin, self.kinds[b.name]) for b in unit.branches}
+        self.loaded = {b.name: self._preloaded(b) for b in unit.branches}
+
+    def _preloaded(self, branch: BranchSpec) -> "LoadedFeatures":
+        """Every clip's cached features for ``branch``, read once per worker process in a few large reads.
+
+        Only whole, verified, well-shaped entries are kept; any other clip takes the per-clip path of
+        :meth:`features_of` when a fold asks for it (warning, dropped entry, re-extraction).
+        """
+        unit = self.unit
+        memo_key = (str(self.cache.root), json.dumps(branch.extractor.identity, sort_keys=True, default=str))
+        loaded = _loaded_features.pop(memo_key, None) or LoadedFeatures()
+        _loaded_features[memo_key] = loaded  # most recently used last
+        while len(_loaded_features) > 1 and sum(f.nbytes for f in _loaded_features.values()) > LOADED_BYTES:
+            _loaded_features.pop(next(iter(_loaded_features)))
+        wanted = [k for c, k in unit.feature_keys[branch.name].items() if c not in unit.skipped and k not in loaded]
+        if wanted:
+            extractor = plugin_for(branch.extractor, PluginKind.EXTRACTOR, unit.context)
+            found = {}
+            for key, value in self.cache.load_many(branch.extractor.plugin, wanted).items():
+                if isinstance(value, np.ndarray):
+                    try:
+                        found[key] = checked_features(extractor, value)
+                    except InvalidOutputError:
+                        pass
+            loaded.add(found, stack=self.kinds[branch.name] == OutputKind.VECTOR)
+        return loaded
 
     def usable(self, ids: tuple[str, ...]) -> list[str]:
         return [c for c in ids if c not in self.unit.skipped]
@@ -153,7 +233,9 @@ class FoldData:
         features = {}
         for branch in unit.branches:
             keys = unit.feature_keys[branch.name]
-            loaded = [self.features_of(branch, c, keys[c]) for c in ids]
+            loaded = self.loaded[branch.name].rows([keys[c] for c in ids])
+            if loaded is None:  # some clip is not in the worker's memo: one at a time, each checked
+                loaded = [self.features_of(branch, c, keys[c]) for c in ids]
             self.fixed_axes[branch.name].check(ids, loaded)
             features[branch.name] = loaded
         clips = [unit.clips[c] for c in ids]
@@ -190,10 +272,17 @@ class FoldData:
         return None
 
     def features_of(self, branch: BranchSpec, clip_id: str, key: str) -> np.ndarray:
-        """A clip's features from the cache, re-extracted (and cached again) when the entry is missing or bad."""
+        """A clip's features from the cache, re-extracted (and cached again) when the entry is missing or bad.
+
+        A copy: what a model does to its input never reaches the worker's memo of loaded features.
+        """
+        loaded = self.loaded[branch.name]
+        if key in loaded:
+            return loaded.copy_of(key)
         found = self.cached(branch, clip_id, key, expected=True)
         if found is not None:
-            return found
+            loaded.add({key: found}, stack=False)
+            return found.copy()
         name = branch.extractor.plugin
         extractor = plugin_for(branch.extractor, PluginKind.EXTRACTOR, self.unit.context)
         try:
@@ -203,7 +292,8 @@ class FoldData:
             raise InvalidOutputError(f"clip {clip_id}: re-extracting its {name} features for branch "
                                      f"{branch.name!r} failed: {reason}".splitlines()[0]) from exc
         self.cache.put(name, key, value)
-        return value
+        loaded.add({key: value}, stack=False)
+        return value.copy()
 
     def augmented(self, batch: BranchBatch) -> BranchBatch:
         """Training batch plus augmented copies from each branch that declares an augmenter."""

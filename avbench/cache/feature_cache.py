@@ -198,7 +198,7 @@ class FeatureCache:
     def load_many(self, extractor_name: str, keys: Sequence[str]) -> dict[str, np.ndarray | Exception]:
         """Entries of ``keys``, each verified: the array, ``FileNotFoundError`` or :class:`CorruptCacheEntryError`.
 
-        Entries of one shard are read through one memory map, in file order: a few large reads.
+        Entries of one shard are read in file order, neighbours together: a few large reads.
         """
         folder = self.shards(extractor_name)
         by_shard: dict[Path, list[tuple[str, Record]]] = {}

@@ -8,7 +8,6 @@ skipped) and refreshed incrementally: a shard that grew is scanned from where th
 
 from __future__ import annotations
 
-import mmap
 import os
 import secrets
 import socket
@@ -22,6 +21,8 @@ from .shard_format import DROPPED, ENTRY, SHARD_SUFFIX, Record, encode_record, s
 
 #: A process's shard is closed and a new one started past this size, so no file grows without bound.
 MAX_SHARD_BYTES = 1 << 30
+#: Entries of one shard closer than this are fetched in one read (the bytes between them are read and dropped).
+READ_GAP = 1 << 20
 
 
 @dataclass
@@ -38,11 +39,11 @@ class _Shard:
 
 @dataclass
 class _Writer:
+    """This process's own shard: only the process that created it appends to it."""
+
     path: Path
-    fd: int
     pid: int
-    inode: int
-    size: int = 0
+    end: int = 0  # the shard's size after this process's last append: any other size means someone cut or wrote it
 
 
 class ShardFolder:
@@ -126,71 +127,82 @@ class ShardFolder:
 
     @staticmethod
     def read_bodies(path: Path, records: list[Record]) -> list[bytes]:
-        """Several bodies of one shard through one memory map (a fold's features: a few large reads)."""
+        """Bodies of several records of one shard, sorted by offset, in a few large reads.
+
+        Records closer than :data:`READ_GAP` bytes are read together (plain reads, not a memory map:
+        a shard cut short while mapped would kill the process with SIGBUS instead of failing a checksum).
+        """
+        out: list[bytes] = []
         with open(path, "rb") as f:
-            size = os.fstat(f.fileno()).st_size
-            if size == 0:
-                return [b"" for _ in records]
-            with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as view:
-                return [view[r.body_offset:r.body_offset + r.body_length] for r in records]
+            i = 0
+            while i < len(records):
+                j, start, end = i, records[i].body_offset, records[i].body_offset + records[i].body_length
+                while j + 1 < len(records) and records[j + 1].body_offset - end <= READ_GAP:
+                    j += 1
+                    end = max(end, records[j].body_offset + records[j].body_length)
+                span = os.pread(f.fileno(), end - start, start)
+                out.extend(span[r.body_offset - start:r.body_offset - start + r.body_length] for r in records[i:j + 1])
+                i = j + 1
+        return out
 
     # -- writing -------------------------------------------------------------------------------
     def append(self, kind: bytes, key: str, body: bytes) -> None:
-        """Append one record to this process's own shard (a new one after a fork, a deletion or rollover)."""
-        writer = self._own_writer(len(body))
+        """Append one record to this process's own shard (a new one after a fork, a deletion or rollover).
+
+        The shard is opened for each append and closed after it, so no descriptor outlives the call.
+        A failed write is cut back off the file: no later record ever follows a partial one.
+        """
         known = self._latest.get(key)
         stamp = max(time.time_ns(), known[1].stamp + 1 if known else 0)  # newer than any record of the key seen
         data = encode_record(kind, key, body, stamp)
-        start = writer.size
+        fd, path = self._open_own(len(data))
         try:
-            view = memoryview(data)
-            while view:
-                written = os.write(writer.fd, view)
-                view = view[written:]
-        except BaseException:
-            try:  # leave no partial record: a later append must not follow garbage
-                os.ftruncate(writer.fd, start)
-            except OSError:
-                pass
-            self._close_writer()
-            raise
-        writer.size = start + len(data)
-        shard = self._shards.get(writer.path.name)
-        if shard is None:
-            shard = self._shards[writer.path.name] = _Shard(writer.path, writer.inode)
-        if shard.scanned_to == start:  # everything before is indexed: index this record without a rescan
-            offset = start + len(data) - len(body)
-            record = Record(key, kind, offset, len(body), stamp)
-            shard.records[key] = record
-            shard.scanned_to = shard.size_seen = writer.size
-            self._merge(shard, record)
-
-    def _own_writer(self, incoming: int) -> _Writer:
-        writer = self._writer
-        if writer is not None:
+            start = os.fstat(fd).st_size
             try:
-                alive = os.stat(writer.path).st_ino == writer.inode
-            except OSError:
-                alive = False
-            if writer.pid != os.getpid() or not alive or writer.size + incoming > MAX_SHARD_BYTES:
-                self._close_writer()
-                writer = None
-        if writer is None:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            name = f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(4)}{SHARD_SUFFIX}"
-            path = self.folder / name
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, FILE_MODE)
-            writer = self._writer = _Writer(path, fd, os.getpid(), os.fstat(fd).st_ino)
-        return writer
-
-    def _close_writer(self) -> None:
-        if self._writer is not None:
-            if self._writer.pid == os.getpid():
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view):]
+            except BaseException:
                 try:
-                    os.close(self._writer.fd)
+                    os.ftruncate(fd, start)
                 except OSError:
                     pass
-            self._writer = None
+                self._writer = None  # the next append starts a fresh shard
+                raise
+            inode = os.fstat(fd).st_ino
+            if self._writer is not None:
+                self._writer.end = start + len(data)
+        finally:
+            os.close(fd)
+        shard = self._shards.get(path.name)
+        if shard is None or shard.inode != inode:
+            shard = self._shards[path.name] = _Shard(path, inode)
+        if shard.scanned_to == start:  # everything before is indexed: index this record without a rescan
+            record = Record(key, kind, start + len(data) - len(body), len(body), stamp)
+            old = shard.records.get(key)
+            if old is None or record.stamp >= old.stamp:
+                shard.records[key] = record
+            shard.scanned_to = shard.size_seen = start + len(data)
+            self._merge(shard, record)
+
+    def _open_own(self, incoming: int) -> tuple[int, Path]:
+        """A descriptor appending to this process's shard, and its path; a new shard when there is none to use."""
+        writer = self._writer
+        if writer is not None and writer.pid == os.getpid():
+            try:
+                fd = os.open(writer.path, os.O_WRONLY | os.O_APPEND)
+            except FileNotFoundError:  # deleted: start another
+                fd = None
+            if fd is not None:
+                size = os.fstat(fd).st_size
+                if size == writer.end and size + incoming <= MAX_SHARD_BYTES:
+                    return fd, writer.path
+                os.close(fd)  # full, or changed by someone else (cut short): never append after a partial record
+        self.folder.mkdir(parents=True, exist_ok=True)
+        path = self.folder / f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(4)}{SHARD_SUFFIX}"
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, FILE_MODE)
+        self._writer = _Writer(path, os.getpid())
+        return fd, path
 
     def drop(self, key: str) -> None:
         """Hide every entry of ``key`` written so far (a drop record newer than all of them)."""

@@ -164,3 +164,18 @@ def test_a_failed_append_leaves_no_partial_record_behind(tmp_path, monkeypatch):
     assert cache.damaged_shards("probe") == {}
     assert not cache.has("probe", "k1")
     np.testing.assert_array_equal(cache.load("probe", "k2"), value_of(0, 2))
+
+
+def test_a_writer_whose_shard_was_cut_short_under_it_appends_readable_entries_after_the_cut(tmp_path):
+    cache = FeatureCache(tmp_path)
+    for i in range(4):
+        cache.put("probe", f"k{i}", value_of(0, i))
+    where = cache.locate("probe", "k2")
+    os.truncate(where.path, where.offset + 3)  # the same process goes on writing to this shard
+
+    cache.put("probe", "k9", value_of(0, 9))
+
+    cache = fresh(tmp_path)
+    np.testing.assert_array_equal(cache.load("probe", "k9"), value_of(0, 9))
+    np.testing.assert_array_equal(cache.load("probe", "k1"), value_of(0, 1))
+    assert not cache.has("probe", "k2") and not cache.has("probe", "k3")

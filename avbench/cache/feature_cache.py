@@ -246,6 +246,13 @@ class FeatureCache:
         self.shards(extractor_name).drop(key)
         self.legacy_path(extractor_name, key).unlink(missing_ok=True)
 
+    def keys(self, extractor_name: str) -> set[str]:
+        """Every key with a readable entry of the extractor: in shards (not dropped) and in per-clip files."""
+        folder = self.shards(extractor_name)
+        folder.refresh()
+        legacy = {p.stem for p in (self.root / extractor_name).glob("??/*.npy")}
+        return folder.keys() | {k for k in legacy if self.has(extractor_name, k)}
+
     def damaged_shards(self, extractor_name: str) -> dict[Path, str]:
         """Shards of the extractor whose scan stopped early (damaged or truncated), and why."""
         folder = self.shards(extractor_name)

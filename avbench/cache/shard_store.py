@@ -116,6 +116,10 @@ class ShardFolder:
             return None
         return found[0].path, found[1]
 
+    def keys(self) -> set[str]:
+        """Keys whose newest record is a whole entry (as indexed now)."""
+        return {key for key, (_, record) in self._latest.items() if record.kind == ENTRY}
+
     def damage(self) -> dict[Path, str]:
         """Shards whose scan stopped early, and why (their later entries count as absent)."""
         return {s.path: s.damage for s in self._shards.values() if s.damage}

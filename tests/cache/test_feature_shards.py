@@ -179,3 +179,14 @@ def test_a_writer_whose_shard_was_cut_short_under_it_appends_readable_entries_af
     np.testing.assert_array_equal(cache.load("probe", "k9"), value_of(0, 9))
     np.testing.assert_array_equal(cache.load("probe", "k1"), value_of(0, 1))
     assert not cache.has("probe", "k2") and not cache.has("probe", "k3")
+
+
+def test_keys_lists_whole_entries_of_shards_and_per_clip_files_but_not_dropped_ones(tmp_path):
+    cache = FeatureCache(tmp_path)
+    cache.put("probe", "k0", value_of(0, 0))
+    cache.put("probe", "k1", value_of(0, 1))
+    cache.discard("probe", "k1")
+    legacy = cache.legacy_path("probe", "aa11")
+    legacy.parent.mkdir(parents=True)
+    legacy.write_bytes(encode_entry(value_of(1, 1)))
+    assert fresh(tmp_path).keys("probe") == {"k0", "aa11"}

@@ -6,6 +6,7 @@ memo of plugin instances.
 
 from __future__ import annotations
 
+import copy
 import json
 import sys
 import time
@@ -73,27 +74,47 @@ def media_seconds(raw: Any) -> float:
 
 
 def extract_chunk(task: ExtractTask) -> ExtractOutcome:
-    """Extract and cache features for each clip; a bad clip is recorded and skipped.
+    """Extract and cache features for each item (clip, setting); a bad clip is recorded and skipped.
 
-    Each clip's start and end are reported to the main process as they happen, so a worker that
-    dies or hangs on one clip costs only that clip. A failure of the environment (cache write,
+    Each item's start and end are reported to the main process as they happen, so a worker that
+    dies or hangs on one clip costs only that item. A failure of the environment (cache write,
     full disk, memory, a plugin exiting) is failed work, never a verdict on the clip's media.
-    The outcome is keyed by feature key: two datasets may name different clips alike.
+    The outcome is keyed by feature key: two datasets may name different clips alike. Settings
+    whose :meth:`~avbench.contract.Extractor.decoding` is equal decode each clip once between them.
     """
     cache = FeatureCache(task.context.cache_dir)
     done, errors, failed, diagnostics = [], {}, {}, {}
     seconds = media = 0.0
-    try:
-        extractor = plugin_for(task.extractor, PluginKind.EXTRACTOR, task.context)
-    except Exception as exc:  # a plugin that cannot be set up here: no clip is to blame
-        reason = f"extractor {task.extractor.plugin!r} could not be set up: {one_line(exc)}"
-        return ExtractOutcome(task.extractor.plugin, (), {}, 0.0, 0.0, {}, {key: reason for key in task.keys})
+    extractors: dict[int, Any] = {}
+    unusable: dict[int, str] = {}
+    for s, spec in enumerate(task.specs):
+        try:
+            extractors[s] = plugin_for(spec, PluginKind.EXTRACTOR, task.context)
+        except Exception as exc:  # a plugin that cannot be set up here: no clip is to blame
+            unusable[s] = f"extractor {spec.plugin!r} could not be set up: {one_line(exc)}"
+    if not extractors:
+        return ExtractOutcome(task.extractor.plugin, (), {}, 0.0, 0.0, {},
+                              {key: unusable[task.spec_of[i] if task.spec_of else 0] for i, key in enumerate(task.keys)})
+    signatures = {s: _decoding(e) for s, e in extractors.items()}
+    shared = {sig for sig in signatures.values() if sig is not None
+              and sum(1 for s in set(task.spec_of or (0,)) if signatures.get(s) == sig) > 1}
+    per_extractor: dict[str, dict[str, float]] = {}
+    decoded: dict[Any, Any] = {}
+    previous: Clip | None = None
     for index, (clip, key) in enumerate(zip(task.clips, task.keys)):
+        s = task.spec_of[index] if task.spec_of else 0
+        plugin = task.specs[s].plugin
+        if s in unusable:
+            failed[key] = unusable[s]
+            continue
+        extractor = extractors[s]
+        if clip != previous:  # the items of one clip follow each other: its decoded media is kept until the next
+            decoded, previous = {}, clip
         report_progress(("start", index))
         start = time.perf_counter()
         status, reason, clip_media = "done", "", 0.0
         try:
-            raw = extractor.load(clip)
+            raw = _load(extractor, clip, signatures[s], decoded if signatures[s] in shared else None)
             value = checked_features(extractor, extractor.features(raw))
             clip_media = media_seconds(raw)
         except ClipError as exc:
@@ -104,7 +125,7 @@ def extract_chunk(task: ExtractTask) -> ExtractOutcome:
                 reason = f"plugin ended its process ({reason})"
         else:
             try:
-                cache.put(task.extractor.plugin, key, value)
+                cache.put(plugin, key, value)
             except Exception as exc:  # avbench's own folder: never the clip's fault
                 status, reason = "failed", f"cannot write the feature cache: {one_line(exc)}"
         elapsed = time.perf_counter() - start
@@ -113,17 +134,49 @@ def extract_chunk(task: ExtractTask) -> ExtractOutcome:
         except Exception as exc:  # diagnostics never cost a clip its features
             found = {"diagnostics_error": one_line(exc)}
         if status == "failed":
-            reason = f"{reason} extracting clip {clip.clip_id} with plugin {task.extractor.plugin!r}"
+            reason = f"{reason} extracting clip {clip.clip_id} with plugin {plugin!r}"
+        counts = per_extractor.setdefault(plugin, {"clips": 0, "errors": 0, "media_seconds": 0.0,
+                                                   "worker_seconds": 0.0})
         if status == "done":
             done.append(key)
             media += clip_media
+            counts["clips"] += 1
+            counts["media_seconds"] += clip_media
         else:
             (errors if status == "error" else failed)[key] = reason
+            counts["errors"] += status == "error"
         seconds += elapsed
+        counts["worker_seconds"] += elapsed
         if found:
             diagnostics[key] = found
         report_progress(("end", index, status, reason, elapsed, clip_media, found))
-    return ExtractOutcome(task.extractor.plugin, tuple(done), errors, seconds, media, diagnostics, failed)
+    return ExtractOutcome(task.extractor.plugin, tuple(done), errors, seconds, media, diagnostics, failed,
+                          per_extractor if task.others else {})
+
+
+def _decoding(extractor: Any) -> Any:
+    """What the extractor's ``load`` depends on (None: not shared); a plugin whose method fails shares nothing."""
+    try:
+        signature = extractor.decoding()
+        hash(signature)
+    except Exception:
+        return None
+    return signature
+
+
+def _load(extractor: Any, clip: Clip, signature: Any, decoded: dict[Any, Any] | None) -> Any:
+    """The clip's decoded media: decoded once per signature (a decoding error too), each user given its own copy."""
+    if decoded is None:
+        return extractor.load(clip)
+    if signature not in decoded:
+        try:
+            decoded[signature] = extractor.load(clip)
+        except ClipError as exc:
+            decoded[signature] = exc
+    found = decoded[signature]
+    if isinstance(found, ClipError):
+        raise ClipError(found.clip_id, found.reason)
+    return copy.deepcopy(found)  # an extractor may change its input in place: the next one sees it untouched
 
 
 #: Bytes of loaded features a worker keeps beyond the setting in use (least recently used dropped first).

@@ -76,6 +76,14 @@ class Extractor(Plugin):
         """Compute the feature array from decoded media."""
         raise NotImplementedError
 
+    def decoding(self) -> Any:
+        """A hashable value equal for every setting whose :meth:`load` gives the same media for a clip, or None.
+
+        The runner decodes a clip once for all the settings of one extraction task with equal values
+        (each gets its own copy). Default None: this setting always decodes for itself.
+        """
+        return None
+
     def output_shape(self) -> tuple[int | None, ...] | None:
         """The shape every output of this setting has, ``None`` for an axis that varies per clip (frames).
 

@@ -322,8 +322,10 @@ def build_plan(config: BenchmarkConfig, registry: Registry, base: Path, only: Se
 
 
 def extraction_tasks(plan: Plan, known_bad: Collection[str] = ()) -> list[ExtractTask]:
-    """One task per chunk of clips per extractor setting, each clip-feature once across experiments.
+    """Tasks of chunks of clips, each clip-feature once across experiments.
 
+    The settings of one modality that read media share tasks: a task lists each clip's items (one per
+    setting that lacks its features) together, so a worker decodes the clip once for all of them.
     Feature keys in ``known_bad`` (remembered bad media) are not extracted again.
     """
     from avbench.cache.feature_cache import FeatureCache
@@ -345,10 +347,51 @@ def extraction_tasks(plan: Plan, known_bad: Collection[str] = ()) -> list[Extrac
                     clips.append(source_clip(clip))  # as its dataset gave it: extractors may look ids up
                     keys.append(key)
                 seen.add(key)
-    tasks = []
+    groups: dict[Any, list[tuple[PluginSpec, list[Clip], list[str]]]] = {}
     for spec, clips, keys in todo.values():
-        for i in range(0, len(clips), CHUNK):
-            tasks.append(ExtractTask(spec, tuple(clips[i:i + CHUNK]), tuple(keys[i:i + CHUNK]), plan.context))
+        if clips:
+            groups.setdefault(_media_group(spec), []).append((spec, clips, keys))
+    tasks = []
+    for group, members in groups.items():
+        if group is None or len(members) == 1:
+            for spec, clips, keys in members:
+                for i in range(0, len(clips), CHUNK):
+                    tasks.append(ExtractTask(spec, tuple(clips[i:i + CHUNK]), tuple(keys[i:i + CHUNK]), plan.context))
+            continue
+        tasks.extend(_shared_tasks(members, plan.context))
+    return tasks
+
+
+def _media_group(spec: PluginSpec) -> Any:
+    """Settings that may share decoded clips: those reading media of one modality (None: shares nothing)."""
+    from avbench.registry import get_registry, registry_with
+
+    try:
+        cls = (registry_with([spec.module]) if spec.module else get_registry()).info(spec.plugin).cls
+    except Exception:
+        return None
+    if not getattr(cls, "reads_media", True) or getattr(cls, "modality", None) is None:
+        return None
+    return cls.modality
+
+
+def _shared_tasks(members: list[tuple[PluginSpec, list[Clip], list[str]]], context: RunContext) -> list[ExtractTask]:
+    """Chunks of ``CHUNK`` clips, each clip's items (one per setting that lacks it) next to each other."""
+    items: dict[tuple, tuple[Clip, list[tuple[int, str]]]] = {}
+    for s, (_, clips, keys) in enumerate(members):
+        for clip, key in zip(clips, keys):
+            identity = (clip.clip_id, tuple(sorted(clip.media.items())))
+            items.setdefault(identity, (clip, []))[1].append((s, key))
+    specs = tuple(spec for spec, _, _ in members)
+    ordered = list(items.values())
+    tasks = []
+    for i in range(0, len(ordered), CHUNK):
+        chunk = [(clip, s, key) for clip, wanted in ordered[i:i + CHUNK] for s, key in wanted]
+        used = sorted({s for _, s, _ in chunk})  # the task's own specs: the first is its ``extractor``
+        position = {s: n for n, s in enumerate(used)}
+        tasks.append(ExtractTask(specs[used[0]], tuple(c for c, _, _ in chunk), tuple(k for _, _, k in chunk), context,
+                                 others=tuple(specs[s] for s in used[1:]),
+                                 spec_of=tuple(position[s] for _, s, _ in chunk)))
     return tasks
 
 

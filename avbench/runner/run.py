@@ -121,12 +121,10 @@ def _outcome_from_progress(task: ExtractTask, failure: UnitFailure) -> tuple[Ext
 def _salvage(task: ExtractTask, failure: UnitFailure, queue: deque, retried: set[str]) -> ExtractOutcome:
     """Keep what a failed chunk finished; requeue its other clips; retry the clip it died on once."""
     outcome, ended, current = _outcome_from_progress(task, failure)
-    plugin = task.extractor.plugin
     failed = dict(outcome.failed)
 
     def subtask(indices: list[int]) -> ExtractTask:
-        return ExtractTask(task.extractor, tuple(task.clips[i] for i in indices),
-                           tuple(task.keys[i] for i in indices), task.context)
+        return task.subset(indices)
 
     if current is None:  # it failed before its first clip (setting up the plugin) or after its last
         rest = [i for i in range(len(task.clips)) if i not in ended]
@@ -134,7 +132,7 @@ def _salvage(task: ExtractTask, failure: UnitFailure, queue: deque, retried: set
             retried.add(task.keys[rest[0]])
             queue.append(subtask(rest))
         else:
-            failed.update({task.keys[i]: f"{failure.cause} setting up extractor {plugin!r} for clip "
+            failed.update({task.keys[i]: f"{failure.cause} setting up extractor {task.spec(i).plugin!r} for clip "
                                          f"{task.clips[i].clip_id}" for i in rest})
     else:
         after = [i for i in range(current + 1, len(task.clips)) if i not in ended]
@@ -145,7 +143,7 @@ def _salvage(task: ExtractTask, failure: UnitFailure, queue: deque, retried: set
             retried.add(key)
             queue.append(subtask([current]))
         else:
-            failed[key] = f"{failure.cause} extracting clip {clip_id} with plugin {plugin!r}"
+            failed[key] = f"{failure.cause} extracting clip {clip_id} with plugin {task.spec(current).plugin!r}"
     return ExtractOutcome(outcome.extractor, outcome.done, outcome.errors, outcome.seconds, outcome.media_seconds,
                           outcome.diagnostics, failed)
 
@@ -183,12 +181,12 @@ def run_extraction(plan: Plan, executor: Executor, progress: bool, memory: BadMe
             diagnostics.update(outcome.diagnostics)
             for reason in outcome.failed.values():
                 log(f"FAILED: {reason}")
-            s = stats.setdefault(task.extractor.plugin, {"clips": 0, "errors": 0, "media_seconds": 0.0,
-                                                         "worker_seconds": 0.0})
-            s["clips"] += len(outcome.done)
-            s["errors"] += len(outcome.errors)
-            s["media_seconds"] += outcome.media_seconds
-            s["worker_seconds"] += outcome.seconds
+            for plugin, counts in (outcome.by_extractor or {task.extractor.plugin: {
+                    "clips": len(outcome.done), "errors": len(outcome.errors),
+                    "media_seconds": outcome.media_seconds, "worker_seconds": outcome.seconds}}).items():
+                s = stats.setdefault(plugin, {"clips": 0, "errors": 0, "media_seconds": 0.0, "worker_seconds": 0.0})
+                for name in s:
+                    s[name] += counts[name]
             bar.update(len(task.clips) - requeued)
     wall = time.perf_counter() - start
     workers = getattr(executor, "workers", 1)

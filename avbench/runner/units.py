@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Mapping
@@ -59,12 +59,33 @@ class BranchSpec:
 
 @dataclass(frozen=True)
 class ExtractTask:
-    """Extract one extractor's features for a chunk of clips into the feature cache."""
+    """Extract features for a chunk of clips into the feature cache.
+
+    Item ``i`` is clip ``clips[i]`` with feature key ``keys[i]``, extracted by ``extractor`` or, when
+    ``spec_of`` is given, by ``specs[spec_of[i]]`` (``others`` are more settings of the same modality).
+    The items of one clip follow each other, so a worker decodes the clip once for every setting
+    that decodes it alike (:meth:`avbench.contract.Extractor.decoding`).
+    """
 
     extractor: PluginSpec
     clips: tuple[Clip, ...]
     keys: tuple[str, ...]
     context: RunContext
+    others: tuple[PluginSpec, ...] = ()
+    spec_of: tuple[int, ...] = ()  # per item: index into specs; empty: every item is ``extractor``'s
+
+    @property
+    def specs(self) -> tuple[PluginSpec, ...]:
+        return (self.extractor, *self.others)
+
+    def spec(self, index: int) -> PluginSpec:
+        """The setting that extracts item ``index``."""
+        return self.specs[self.spec_of[index]] if self.spec_of else self.extractor
+
+    def subset(self, indices: list[int]) -> "ExtractTask":
+        """The same task over items ``indices`` only (a retry of what a failed chunk left)."""
+        return replace(self, clips=tuple(self.clips[i] for i in indices), keys=tuple(self.keys[i] for i in indices),
+                       spec_of=tuple(self.spec_of[i] for i in indices) if self.spec_of else ())
 
 
 @dataclass(frozen=True)
@@ -78,6 +99,8 @@ class ExtractOutcome:
     media_seconds: float
     diagnostics: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     failed: Mapping[str, str] = field(default_factory=dict)  # failed work: retried by the next run
+    #: per extractor of a task of several: {"clips", "errors", "media_seconds", "worker_seconds"}
+    by_extractor: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

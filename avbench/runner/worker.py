@@ -6,6 +6,7 @@ memo of plugin instances.
 
 from __future__ import annotations
 
+import copy
 import json
 import sys
 import time
@@ -24,6 +25,7 @@ from avbench.contract import (
     Clip,
     ClipError,
     FusionData,
+    OutputKind,
     PluginKind,
     RunContext,
     VideoFrames,
@@ -72,27 +74,47 @@ def media_seconds(raw: Any) -> float:
 
 
 def extract_chunk(task: ExtractTask) -> ExtractOutcome:
-    """Extract and cache features for each clip; a bad clip is recorded and skipped.
+    """Extract and cache features for each item (clip, setting); a bad clip is recorded and skipped.
 
-    Each clip's start and end are reported to the main process as they happen, so a worker that
-    dies or hangs on one clip costs only that clip. A failure of the environment (cache write,
+    Each item's start and end are reported to the main process as they happen, so a worker that
+    dies or hangs on one clip costs only that item. A failure of the environment (cache write,
     full disk, memory, a plugin exiting) is failed work, never a verdict on the clip's media.
-    The outcome is keyed by feature key: two datasets may name different clips alike.
+    The outcome is keyed by feature key: two datasets may name different clips alike. Settings
+    whose :meth:`~avbench.contract.Extractor.decoding` is equal decode each clip once between them.
     """
     cache = FeatureCache(task.context.cache_dir)
     done, errors, failed, diagnostics = [], {}, {}, {}
     seconds = media = 0.0
-    try:
-        extractor = plugin_for(task.extractor, PluginKind.EXTRACTOR, task.context)
-    except Exception as exc:  # a plugin that cannot be set up here: no clip is to blame
-        reason = f"extractor {task.extractor.plugin!r} could not be set up: {one_line(exc)}"
-        return ExtractOutcome(task.extractor.plugin, (), {}, 0.0, 0.0, {}, {key: reason for key in task.keys})
+    extractors: dict[int, Any] = {}
+    unusable: dict[int, str] = {}
+    for s, spec in enumerate(task.specs):
+        try:
+            extractors[s] = plugin_for(spec, PluginKind.EXTRACTOR, task.context)
+        except Exception as exc:  # a plugin that cannot be set up here: no clip is to blame
+            unusable[s] = f"extractor {spec.plugin!r} could not be set up: {one_line(exc)}"
+    if not extractors:
+        return ExtractOutcome(task.extractor.plugin, (), {}, 0.0, 0.0, {},
+                              {key: unusable[task.spec_of[i] if task.spec_of else 0] for i, key in enumerate(task.keys)})
+    signatures = {s: _decoding(e) for s, e in extractors.items()}
+    shared = {sig for sig in signatures.values() if sig is not None
+              and sum(1 for s in set(task.spec_of or (0,)) if signatures.get(s) == sig) > 1}
+    per_extractor: dict[str, dict[str, float]] = {}
+    decoded: dict[Any, Any] = {}
+    previous: Clip | None = None
     for index, (clip, key) in enumerate(zip(task.clips, task.keys)):
+        s = task.spec_of[index] if task.spec_of else 0
+        plugin = task.specs[s].plugin
+        if s in unusable:
+            failed[key] = unusable[s]
+            continue
+        extractor = extractors[s]
+        if clip != previous:  # the items of one clip follow each other: its decoded media is kept until the next
+            decoded, previous = {}, clip
         report_progress(("start", index))
         start = time.perf_counter()
         status, reason, clip_media = "done", "", 0.0
         try:
-            raw = extractor.load(clip)
+            raw = _load(extractor, clip, signatures[s], decoded if signatures[s] in shared else None)
             value = checked_features(extractor, extractor.features(raw))
             clip_media = media_seconds(raw)
         except ClipError as exc:
@@ -103,7 +125,7 @@ def extract_chunk(task: ExtractTask) -> ExtractOutcome:
                 reason = f"plugin ended its process ({reason})"
         else:
             try:
-                cache.put(task.extractor.plugin, key, value)
+                cache.put(plugin, key, value)
             except Exception as exc:  # avbench's own folder: never the clip's fault
                 status, reason = "failed", f"cannot write the feature cache: {one_line(exc)}"
         elapsed = time.perf_counter() - start
@@ -112,17 +134,102 @@ def extract_chunk(task: ExtractTask) -> ExtractOutcome:
         except Exception as exc:  # diagnostics never cost a clip its features
             found = {"diagnostics_error": one_line(exc)}
         if status == "failed":
-            reason = f"{reason} extracting clip {clip.clip_id} with plugin {task.extractor.plugin!r}"
+            reason = f"{reason} extracting clip {clip.clip_id} with plugin {plugin!r}"
+        counts = per_extractor.setdefault(plugin, {"clips": 0, "errors": 0, "media_seconds": 0.0,
+                                                   "worker_seconds": 0.0})
         if status == "done":
             done.append(key)
             media += clip_media
+            counts["clips"] += 1
+            counts["media_seconds"] += clip_media
         else:
             (errors if status == "error" else failed)[key] = reason
+            counts["errors"] += status == "error"
         seconds += elapsed
+        counts["worker_seconds"] += elapsed
         if found:
             diagnostics[key] = found
         report_progress(("end", index, status, reason, elapsed, clip_media, found))
-    return ExtractOutcome(task.extractor.plugin, tuple(done), errors, seconds, media, diagnostics, failed)
+    return ExtractOutcome(task.extractor.plugin, tuple(done), errors, seconds, media, diagnostics, failed,
+                          per_extractor if task.others else {})
+
+
+def _decoding(extractor: Any) -> Any:
+    """What the extractor's ``load`` depends on (None: not shared); a plugin whose method fails shares nothing."""
+    try:
+        signature = extractor.decoding()
+        hash(signature)
+    except Exception:
+        return None
+    return signature
+
+
+def _load(extractor: Any, clip: Clip, signature: Any, decoded: dict[Any, Any] | None) -> Any:
+    """The clip's decoded media: decoded once per signature (a decoding error too), each user given its own copy."""
+    if decoded is None:
+        return extractor.load(clip)
+    if signature not in decoded:
+        try:
+            decoded[signature] = extractor.load(clip)
+        except ClipError as exc:
+            decoded[signature] = exc
+    found = decoded[signature]
+    if isinstance(found, ClipError):
+        raise ClipError(found.clip_id, found.reason)
+    return copy.deepcopy(found)  # an extractor may change its input in place: the next one sees it untouched
+
+
+#: Bytes of loaded features a worker keeps beyond the setting in use (least recently used dropped first).
+LOADED_BYTES = 1 << 30
+
+
+class LoadedFeatures:
+    """Verified features of one extractor setting by feature key, loaded once per worker process.
+
+    Fixed-size vectors are kept as one stacked ``(clips, D)`` array; a fold's batch is one gather
+    from it. Every array handed out is a copy, so no model can change what later folds see.
+    """
+
+    def __init__(self) -> None:
+        self.rows_of: dict[str, int] = {}
+        self.stacked: np.ndarray | None = None
+        self.single: dict[str, np.ndarray] = {}
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.rows_of or key in self.single
+
+    @property
+    def nbytes(self) -> int:
+        return (self.stacked.nbytes if self.stacked is not None else 0) + sum(v.nbytes for v in self.single.values())
+
+    def add(self, found: Mapping[str, np.ndarray], stack: bool) -> None:
+        if not found:
+            return
+        shapes = {v.shape for v in found.values()}
+        if self.stacked is not None:
+            shapes.add(self.stacked.shape[1:])
+        if stack and len(shapes) == 1:
+            new = np.stack([found[k] for k in found])
+            base = len(self.rows_of)
+            self.stacked = new if self.stacked is None else np.concatenate([self.stacked, new])
+            self.rows_of.update({k: base + i for i, k in enumerate(found)})
+        else:
+            self.single.update(found)
+
+    def copy_of(self, key: str) -> np.ndarray:
+        row = self.rows_of.get(key)
+        return self.stacked[row].copy() if row is not None else self.single[key].copy()
+
+    def rows(self, keys: Sequence[str]) -> list[np.ndarray] | None:
+        """Copies of the arrays of ``keys`` in order (one gather when all are stacked); None if any is absent."""
+        if self.stacked is not None and all(k in self.rows_of for k in keys):
+            return list(self.stacked[[self.rows_of[k] for k in keys]]) if keys else []
+        if all(k in self for k in keys):
+            return [self.copy_of(k) for k in keys]
+        return None
+
+
+_loaded_features: dict[tuple[str, str], LoadedFeatures] = {}
 
 
 class FoldData:
@@ -145,6 +252,34 @@ class FoldData:
         registry = registry_with(unit.modules)
         self.kinds = {b.name: registry.info(b.extractor.plugin).cls.output_kind for b in unit.branches}
         self.fixed_axes = {b.name: FixedAxes(b.name, b.extractor.plugin, self.kinds[b.name]) for b in unit.branches}
+        self.loaded = {b.name: self._preloaded(b) for b in unit.branches}
+
+    def _preloaded(self, branch: BranchSpec) -> "LoadedFeatures":
+        """Every clip's cached features for ``branch``, read once per worker process in a few large reads.
+
+        Only whole, verified, well-shaped entries are kept; any other clip takes the per-clip path of
+        :meth:`features_of` when a fold asks for it (warning, dropped entry, re-extraction).
+        """
+        unit = self.unit
+        memo_key = (str(self.cache.root), json.dumps(branch.extractor.identity, sort_keys=True, default=str))
+        loaded = _loaded_features.pop(memo_key, None) or LoadedFeatures()
+        _loaded_features[memo_key] = loaded  # most recently used last
+        while len(_loaded_features) > 1 and sum(f.nbytes for f in _loaded_features.values()) > LOADED_BYTES:
+            _loaded_features.pop(next(iter(_loaded_features)))
+        table = self.table  # every clip of the experiment: one bulk read serves all its folds
+        wanted = [k for c, k in zip(table.ids, table.feature_keys[branch.name])
+                  if c not in table.skipped and k not in loaded]
+        if wanted:
+            extractor = plugin_for(branch.extractor, PluginKind.EXTRACTOR, unit.context)
+            found = {}
+            for key, value in self.cache.load_many(branch.extractor.plugin, wanted).items():
+                if isinstance(value, np.ndarray):
+                    try:
+                        found[key] = checked_features(extractor, value)
+                    except InvalidOutputError:
+                        pass
+            loaded.add(found, stack=self.kinds[branch.name] == OutputKind.VECTOR)
+        return loaded
 
     def usable(self, ids: tuple[str, ...]) -> list[str]:
         return [c for c in ids if c not in self.table.skipped]
@@ -153,7 +288,10 @@ class FoldData:
         unit = self.unit
         features = {}
         for branch in unit.branches:
-            loaded = [self.features_of(branch, c, self.table.key(branch.name, c)) for c in ids]
+            keys = [self.table.key(branch.name, c) for c in ids]
+            loaded = self.loaded[branch.name].rows(keys)
+            if loaded is None:  # some clip is not in the worker's memo: one at a time, each checked
+                loaded = [self.features_of(branch, c, k) for c, k in zip(ids, keys)]
             self.fixed_axes[branch.name].check(ids, loaded)
             features[branch.name] = loaded
         clips = [self.table.clip(c) for c in ids]
@@ -190,10 +328,17 @@ class FoldData:
         return None
 
     def features_of(self, branch: BranchSpec, clip_id: str, key: str) -> np.ndarray:
-        """A clip's features from the cache, re-extracted (and cached again) when the entry is missing or bad."""
+        """A clip's features from the cache, re-extracted (and cached again) when the entry is missing or bad.
+
+        A copy: what a model does to its input never reaches the worker's memo of loaded features.
+        """
+        loaded = self.loaded[branch.name]
+        if key in loaded:
+            return loaded.copy_of(key)
         found = self.cached(branch, clip_id, key, expected=True)
         if found is not None:
-            return found
+            loaded.add({key: found}, stack=False)
+            return found.copy()
         name = branch.extractor.plugin
         extractor = plugin_for(branch.extractor, PluginKind.EXTRACTOR, self.unit.context)
         try:
@@ -203,7 +348,8 @@ class FoldData:
             raise InvalidOutputError(f"clip {clip_id}: re-extracting its {name} features for branch "
                                      f"{branch.name!r} failed: {reason}".splitlines()[0]) from exc
         self.cache.put(name, key, value)
-        return value
+        loaded.add({key: value}, stack=False)
+        return value.copy()
 
     def augmented(self, batch: BranchBatch) -> BranchBatch:
         """Training batch plus augmented copies from each branch that declares an augmenter."""

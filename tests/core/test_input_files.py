@@ -58,7 +58,10 @@ def fold(tmp_path: Path) -> tuple[dict, list]:
 
 
 def feature_files(cache: Path) -> set[str]:
-    return {p.name for p in (cache / "features/openface-au").rglob("*.npy")}
+    """The feature keys cached for ``openface-au`` (entries of its shards)."""
+    from avbench.cache.feature_cache import FeatureCache
+
+    return FeatureCache(cache).keys("openface-au")
 
 
 def test_changing_the_action_unit_table_changes_the_feature_key_the_fingerprint_and_the_result(

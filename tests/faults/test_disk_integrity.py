@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -25,34 +27,59 @@ CLIP = "05-happy-0"  # a test clip of the holdout fold: damage to its features w
 DECLARED = '{ plugin = "probe-extractor", params = { declared_length = 8 } }'
 
 
-def feature_file(benchmark: Path, experiment_name: str, clip_id: str) -> Path:
-    """The cache file holding ``clip_id``'s features for the experiment's only branch."""
+def feature_entry(benchmark: Path, experiment_name: str, clip_id: str) -> tuple[FeatureCache, str, str]:
+    """The cache, extractor and feature key of ``clip_id``'s features for the experiment's only branch."""
     registry = get_registry()
     plan = build_plan(load_config(benchmark, registry), registry, benchmark.parent, log=lambda m: None)
     exp = plan.experiments[experiment_name]
     (branch,) = exp.branches
-    return FeatureCache(plan.context.cache_dir).path(branch.extractor.plugin, exp.keys[branch.name][clip_id])
+    return FeatureCache(plan.context.cache_dir), branch.extractor.plugin, exp.keys[branch.name][clip_id]
 
 
-def flip_bytes(path: Path) -> None:
-    data = bytearray(path.read_bytes())
-    data[-TRAILER_SIZE - 1] ^= 0x40  # exponent bits of the last float: a large change of value
-    path.write_bytes(bytes(data))
+def feature_file(benchmark: Path, experiment_name: str, clip_id: str) -> Path:
+    """The cache file holding ``clip_id``'s features (a shard of many clips)."""
+    cache, name, key = feature_entry(benchmark, experiment_name, clip_id)
+    return cache.path(name, key)
+
+
+def flip_bytes(cache: FeatureCache, name: str, key: str) -> None:
+    where = cache.locate(name, key)
+    data = bytearray(where.path.read_bytes())
+    data[where.offset + where.length - TRAILER_SIZE - 1] ^= 0x40  # exponent bits of the last float: a large change
+    where.path.write_bytes(bytes(data))
 
 
 def truncate(path: Path) -> None:
     path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
 
 
-def without_checksum(path: Path) -> None:
-    np.save(path, np.load(path))  # a plain .npy, as written before checksums
+def truncate_shard(cache: FeatureCache, name: str, key: str) -> None:
+    where = cache.locate(name, key)
+    os.truncate(where.path, where.offset + where.length // 2)  # the shard ends inside this entry
 
 
-def wrong_shape(path: Path) -> None:
-    FeatureCache(path.parents[3]).put(path.parent.parent.name, path.stem, np.zeros(5, dtype=np.float32))
+def without_checksum(cache: FeatureCache, name: str, key: str) -> None:
+    """Only a per-clip ``.npy`` of the layout before shards and checksums holds the features."""
+    original = cache.load(name, key)
+    cache.discard(name, key)
+    legacy = cache.legacy_path(name, key)
+    legacy.parent.mkdir(parents=True, exist_ok=True)
+    np.save(legacy, original)
 
 
-CACHE_DAMAGE = {"flipped-bytes": flip_bytes, "truncated": truncate, "no-checksum": without_checksum,
+def wrong_shape(cache: FeatureCache, name: str, key: str) -> None:
+    cache.put(name, key, np.zeros(5, dtype=np.float32))  # a newer, whole entry of the wrong shape
+
+
+def plain_read(cache: FeatureCache, name: str, key: str) -> np.ndarray:
+    """The entry's array as a reader that ignores checksums sees it."""
+    where = cache.locate(name, key)
+    with open(where.path, "rb") as f:
+        f.seek(where.offset)
+        return np.load(io.BytesIO(f.read(where.length)))
+
+
+CACHE_DAMAGE = {"flipped-bytes": flip_bytes, "truncated": truncate_shard, "no-checksum": without_checksum,
                 "wrong-shape": wrong_shape}
 
 
@@ -61,11 +88,12 @@ def test_a_damaged_cache_entry_is_dropped_and_recomputed_in_the_same_run(damage,
     path = write_benchmark(tmp_path, experiment("cached", DECLARED, '"toy-centroid"'))
     run_benchmark(path, progress=False, render=False)
     clean = pl.read_parquet(parquet_of(tmp_path, "cached"))
+    cache, name, key = feature_entry(path, "cached", CLIP)
+    original = cache.load(name, key)
+    CACHE_DAMAGE[damage](cache, name, key)
     file = feature_file(path, "cached", CLIP)
-    original = np.load(file)
-    CACHE_DAMAGE[damage](file)
     if damage == "flipped-bytes":
-        assert not np.array_equal(np.load(file), original), "the flip must change what a plain reader sees"
+        assert not np.array_equal(plain_read(cache, name, key), original), "the flip must change what a plain reader sees"
     shutil.rmtree(tmp_path / "runs")
 
     summary = run_benchmark(path, progress=False, render=False)
@@ -77,14 +105,15 @@ def test_a_damaged_cache_entry_is_dropped_and_recomputed_in_the_same_run(damage,
     else:  # a whole entry that fails its digest or shape: caught as the fold reads it
         (warning,) = record_of(tmp_path, "cached")["warnings"]
         assert "probe-extractor" in warning and CLIP in warning and str(file) in warning
-    np.testing.assert_array_equal(FeatureCache(file.parents[3]).load("probe-extractor", file.stem), original)
+    np.testing.assert_array_equal(FeatureCache(cache.root.parent).load(name, key), original)
 
 
 def test_an_entry_that_cannot_be_re_extracted_is_a_fold_error_naming_the_clip(tmp_path, probe_plugins, monkeypatch):
     path = write_benchmark(tmp_path, experiment("cached", DECLARED, '"toy-centroid"'))
     run_benchmark(path, progress=False, render=False)
-    file = feature_file(path, "cached", CLIP)
-    flip_bytes(file)
+    cache, name, key = feature_entry(path, "cached", CLIP)
+    file = cache.path(name, key)
+    flip_bytes(cache, name, key)
     shutil.rmtree(tmp_path / "runs")
     monkeypatch.setenv(FAIL_ENV, "1")
 
@@ -94,7 +123,7 @@ def test_an_entry_that_cannot_be_re_extracted_is_a_fold_error_naming_the_clip(tm
     record = record_of(tmp_path, "cached")
     assert f"clip {CLIP}: re-extracting its probe-extractor features" in record["error"]
     assert "probe asked to fail" in record["error"]
-    assert not file.exists(), "the damaged entry is removed so the next run extracts it again"
+    assert not FeatureCache(cache.root.parent).has(name, key), "the damaged entry is dropped: the next run extracts it"
     assert any(CLIP in w and str(file) in w for w in record["warnings"])
 
 

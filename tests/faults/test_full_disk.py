@@ -22,7 +22,7 @@ def mount_tmpfs(where, size: str) -> bool:
 def test_a_full_cache_disk_is_failed_work_and_the_rerun_after_space_returns_equals_a_clean_run(
         fault_benchmark, clean_fault_run, tmp_path):
     cache = tmp_path / "small-disk"
-    if not mount_tmpfs(cache, "64k"):
+    if not mount_tmpfs(cache, "8k"):  # two pages: less than the features need, packed in shards
         pytest.skip("cannot mount a tmpfs here (needs root and mount); the injected-ENOSPC test covers the logic")
     try:
         path = fault_benchmark()

@@ -45,6 +45,11 @@ class AudioExtractor(Extractor):
         p = self.params
         return load_clip_audio(clip, p.sample_rate, duration=p.duration, offset=p.offset)
 
+    def decoding(self) -> tuple:
+        """Settings with the same ``load`` and decoding parameters share one decoded copy of each clip."""
+        p = self.params
+        return (type(self).load, p.sample_rate, p.duration, p.offset)
+
     def output_shape(self) -> tuple[int | None, ...]:
         """The shape every output has; ``None`` for an axis that varies per clip (frames)."""
         raise NotImplementedError

@@ -150,6 +150,13 @@ class TorchModel(Model):
             raise RuntimeError(f"{self.name}: fit the model (or fit_inputs) before preparing inputs")
         return self.layout.transform(self._reshape(X), self.name)
 
+    def prepare_lazily(self, X: Features) -> tuple[Any, ...]:
+        """What :meth:`prepare` gives, but the clips stay per-clip arrays and each batch is made when drawn
+        (:class:`~.inputs.LazyRows`): no ``[N, *shape]`` copy of the whole set is ever held."""
+        if self.layout is None:
+            raise RuntimeError(f"{self.name}: fit the model (or fit_inputs) before preparing inputs")
+        return self.layout.lazy(self._reshape(X), self.name)
+
     # ---- training and prediction -------------------------------------------------------------------------
     def build_network(self, n_classes: int) -> nn.Module:
         if self.layout is None:
@@ -167,8 +174,8 @@ class TorchModel(Model):
             train_idx, val_idx = holdout_split(y, config.val_fraction, self.seed)
             X, X_val, y, y_val = [X[i] for i in train_idx], [X[i] for i in val_idx], y[train_idx], y[val_idx]
         self.fit_inputs(X)
-        inputs = self.prepare(X)
-        val_inputs = self.prepare(X_val) if X_val is not None and len(X_val) else None
+        inputs = self.prepare_lazily(X)
+        val_inputs = self.prepare_lazily(X_val) if X_val is not None and len(X_val) else None
         device = resolve_device(config.device, self.context)
         with torch_runtime(self.seed, device, deterministic=config.deterministic, num_threads=config.num_threads):
             module = self.build_network(n_classes).to(device)
@@ -196,7 +203,7 @@ class TorchModel(Model):
         module = self.network()
         if len(X) == 0:
             return np.zeros((0, self.n_classes or 0), dtype=np.float32)
-        inputs = self.prepare(X)
+        inputs = self.prepare_lazily(X)
         device = next(module.parameters()).device
         with torch_runtime(self.seed, device, deterministic=self.params.deterministic,
                            num_threads=self.params.num_threads):

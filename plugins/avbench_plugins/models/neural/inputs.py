@@ -10,7 +10,7 @@ validation and test clips are transformed with training statistics only.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal, Sequence
+from typing import Any, Literal, Sequence
 
 import numpy as np
 
@@ -97,15 +97,41 @@ class InputLayout:
     def transform(self, X: Sequence[np.ndarray], what: str = "model") -> tuple[np.ndarray, ...]:
         """``[N, *shape]`` float32 (and ``[N]`` int64 lengths when ``with_lengths``)."""
         arrays = as_float_arrays(X, what)
+        self.check(arrays, what)
+        return self._rows(arrays)
+
+    def lazy(self, X: Sequence[np.ndarray], what: str = "model") -> tuple["LazyRows | np.ndarray", ...]:
+        """What :meth:`transform` gives, without the ``[N, *shape]`` copy: rows made when a batch asks for them.
+
+        Every clip is checked now (shape, finite values); the lengths, small, are computed now.
+        A batch holds the same float32 values :meth:`transform` would give for its clips.
+        """
+        arrays = as_float_arrays(X, what)
+        self.check(arrays, what)
+        rows = LazyRows(self, arrays)
+        if not self.with_lengths:
+            return (rows,)
+        axis = self.time_axis
+        lengths = np.array([1 if axis is None else min(a.shape[axis], self.shape[axis]) for a in arrays],
+                           dtype=np.int64)
+        return rows, lengths
+
+    def check(self, arrays: Sequence[np.ndarray], what: str = "model") -> None:
+        """Every clip has the fitted shape on every axis but time; a ValueError naming the first that has not."""
+        axis = self.time_axis
+        expected = tuple(s for d, s in enumerate(self.shape) if d != axis)
+        for i, a in enumerate(arrays):
+            fixed = tuple(s for d, s in enumerate(a.shape) if d != axis)
+            if a.ndim != len(self.shape) or fixed != expected:
+                raise ValueError(f"{what}: clip {i} has shape {a.shape}; the model was fitted on clips shaped "
+                                 f"{self._describe()}")
+
+    def _rows(self, arrays: Sequence[np.ndarray]) -> tuple[np.ndarray, ...]:
+        """Checked float32 clips standardised, padded or cut into ``[N, *shape]`` (and their lengths)."""
         axis = self.time_axis
         out = np.zeros((len(arrays), *self.shape), dtype=np.float32)
         lengths = np.zeros(len(arrays), dtype=np.int64)
         for i, a in enumerate(arrays):
-            fixed = tuple(s for d, s in enumerate(a.shape) if d != axis)
-            expected = tuple(s for d, s in enumerate(self.shape) if d != axis)
-            if a.ndim != len(self.shape) or fixed != expected:
-                raise ValueError(f"{what}: clip {i} has shape {a.shape}; the model was fitted on clips shaped "
-                                 f"{self._describe()}")
             a = (a - self.mean) / self.std
             if axis is not None:
                 a = _fit_length(a, axis, self.shape[axis], self.truncate)
@@ -121,6 +147,35 @@ class InputLayout:
     def _describe(self) -> str:
         dims = [("T" if d == self.time_axis else str(s)) for d, s in enumerate(self.shape)]
         return "[" + ", ".join(dims) + "]"
+
+
+class LazyRows:
+    """A map-style dataset (``len``, indexing) of clips in a fitted layout, each row made when asked for.
+
+    ``rows[i]`` is one clip ``[*shape]``; ``rows[index_array]`` a batch ``[k, *shape]``, as
+    ``transform(X)[0][index_array]`` would be, without ever holding every clip padded at once.
+    """
+
+    def __init__(self, layout: InputLayout, arrays: Sequence[np.ndarray]) -> None:
+        self.layout = layout
+        self.arrays = list(arrays)
+
+    def __len__(self) -> int:
+        return len(self.arrays)
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return (len(self.arrays), *self.layout.shape)
+
+    def __getitem__(self, index: int | slice | Sequence[int] | np.ndarray) -> np.ndarray:
+        if isinstance(index, (int, np.integer)):
+            return self.layout._rows([self.arrays[int(index)]])[0][0]
+        picked = range(len(self.arrays))[index] if isinstance(index, slice) else np.asarray(index).reshape(-1)
+        return self.layout._rows([self.arrays[int(i)] for i in picked])[0]
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        out = self[slice(None)]
+        return out if dtype is None else out.astype(dtype)
 
 
 def _moments(arrays: list[np.ndarray], axis: int | None, per_feature: bool) -> tuple[np.ndarray, np.ndarray]:

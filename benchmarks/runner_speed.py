@@ -1,0 +1,217 @@
+"""avbench's runner against plain Python on RAVDESS speech: extraction stage and fold stage, in one run.
+
+Both stages run the real runner (``build_plan`` + ``run_extraction``, then ``fold_units`` +
+``run_fold``) on one executor of ``--workers`` processes that stays warm from the first stage to
+the second, over a temporary benchmark (``mfcc-stats`` defaults + ``svm-rbf`` C=10, seed 0) and
+a fresh, cold feature cache:
+
+1. extraction: planning (listing the dataset, hashing every file for the cache keys) plus the
+   extraction stage, worker start-up included, against a sequential ``librosa`` loop computing the
+   same MFCC statistics (librosa imported and its kernels compiled beforehand, so the loop is
+   charged for neither);
+2. folds: the 31 folds of LOSO + actor 5-fold + actor holdout + split 8/12/4, each a Platt-scaled
+   RBF SVM over the cached features, against ``joblib.Parallel(n_jobs=workers)`` fitting the same
+   pipeline over the same folds on one in-memory feature matrix.
+
+Outputs are checked equal (features allclose to the librosa loop's, every fold's predicted classes
+equal to joblib's) and each speed ratio is printed. Usage::
+
+    AVBENCH_RAVDESS_ROOT=/work/shared/data/ravdess-speech-16k python benchmarks/runner_speed.py
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+PROTOCOLS = {"loso": "loso", "kfold5": "actor-kfold", "holdout": "actor-holdout", "split-8-12-4": "fixed-split"}
+C = 10.0
+SEED = 0
+
+
+def write_benchmark(folder: Path, root: Path, workers: int) -> Path:
+    protocols = "\n".join(f'[protocols.{key}]\nplugin = "{plugin}"\n' for key, plugin in PROTOCOLS.items())
+    path = folder / "benchmark.toml"
+    path.write_text(f"""[benchmark]
+name = "runner-speed"
+seeds = [{SEED}]
+workers = {workers}
+cache = "{folder / 'cache'}"
+
+[datasets.ravdess]
+plugin = "ravdess"
+root = "{root}"
+
+{protocols}
+[experiments.mfcc-svm]
+dataset = "ravdess"
+protocols = {list(PROTOCOLS)!r}
+[experiments.mfcc-svm.branches.audio]
+extractor = "mfcc-stats"
+model = {{ plugin = "svm-rbf", params = {{ C = {C} }} }}
+""".replace("'", '"'))
+    return path
+
+
+def librosa_loop(paths: list[str]) -> tuple[float, dict[str, np.ndarray]]:
+    """The same MFCC statistics as ``mfcc-stats`` (40 MFCCs + deltas, mean and std), one file after another."""
+    import librosa
+
+    start = time.perf_counter()
+    out = {}
+    for path in paths:
+        y, sr = librosa.load(path, sr=16000, mono=True)
+        m = librosa.feature.mfcc(y=y, sr=sr, n_mfcc=40, n_mels=64, n_fft=512, hop_length=160)
+        frames = np.concatenate([m, librosa.feature.delta(m, width=9, order=1)])
+        out[path] = np.concatenate([frames.mean(axis=1), frames.std(axis=1)]).astype(np.float32)
+    return time.perf_counter() - start, out
+
+
+def warm_librosa() -> None:
+    import librosa
+
+    y = np.random.default_rng(0).standard_normal(16000).astype(np.float32)
+    librosa.load  # noqa: B018 (imports the lazily loaded submodule)
+    librosa.feature.delta(librosa.feature.mfcc(y=y, sr=16000, n_mfcc=40, n_mels=64, n_fft=512, hop_length=160))
+
+
+def fit_predict(X: np.ndarray, y: np.ndarray, train: np.ndarray, test: np.ndarray, n_classes: int) -> np.ndarray:
+    """One fold as svm-rbf computes it: standardise, Platt-scaled RBF SVM, probabilities over every class."""
+    from sklearn.dummy import DummyClassifier
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
+    from sklearn.svm import SVC
+
+    from avbench_plugins.models.classical import calibrated
+
+    labels = y[train]
+    final = (DummyClassifier(strategy="prior") if len(np.unique(labels)) == 1 else
+             calibrated(SVC(kernel="rbf", C=C, gamma="scale", random_state=SEED), labels, SEED))
+    pipeline = Pipeline([("scale", StandardScaler()), ("model", final)]).fit(X[train], labels)
+    proba = np.zeros((len(test), n_classes))
+    proba[:, pipeline.classes_.astype(int)] = pipeline.predict_proba(X[test])
+    return proba.argmax(axis=1)
+
+
+def subset(root: Path, into: Path, per_class: int) -> Path:
+    """Links to the first ``per_class`` files of each actor and emotion of ``root`` (RAVDESS names)."""
+    taken: dict[tuple[str, str], int] = {}
+    for file in sorted(p for p in root.rglob("*") if p.suffix.lower() in {".wav", ".flac"}):
+        fields = file.stem.split("-")
+        group = (fields[-1], fields[2])
+        if taken.get(group, 0) < per_class:
+            taken[group] = taken.get(group, 0) + 1
+            link = into / file.parent.name / file.name
+            link.parent.mkdir(parents=True, exist_ok=True)
+            link.symlink_to(file)
+    return into
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--root", default=os.environ.get("AVBENCH_RAVDESS_ROOT"),
+                        help="RAVDESS speech folder (default: $AVBENCH_RAVDESS_ROOT)")
+    parser.add_argument("--workers", type=int, default=2, help="avbench worker processes and joblib jobs")
+    parser.add_argument("--per-class", type=int, default=None,
+                        help="a quick look: only the first N clips of each actor and emotion (default: all)")
+    args = parser.parse_args(argv)
+    if not args.root:
+        parser.error("no dataset: set AVBENCH_RAVDESS_ROOT or pass --root")
+    os.environ.pop("AVBENCH_CACHE", None)  # the benchmark's own cold cache
+
+    from joblib import Parallel, delayed
+    import polars as pl
+
+    from avbench.cache.feature_cache import FeatureCache
+    from avbench.config.loader import load_config
+    from avbench.registry import get_registry
+    from avbench.runner.bad_media import BadMediaMemory
+    from avbench.runner.executor import make_executor
+    from avbench.runner.plan import build_plan, fold_units
+    from avbench.runner.run import run_extraction
+    from avbench.runner.worker import run_fold
+
+    with tempfile.TemporaryDirectory(prefix="avbench-speed-") as tmp:
+        folder = Path(tmp)
+        root = Path(args.root).resolve()
+        if args.per_class:
+            root = subset(root, folder / "subset", args.per_class)
+        path = write_benchmark(folder, root, args.workers)
+        registry = get_registry()
+        overrides = {"ravdess": str(root)}  # over $AVBENCH_RAVDESS_ROOT, which a subset must not follow
+        config = load_config(path, registry, overrides)
+
+        # ---- avbench: extraction stage (planning and hashing included), then the fold stage, one executor
+        start = time.perf_counter()
+        executor = make_executor(args.workers)
+        try:
+            plan = build_plan(config, registry, folder, data_overrides=overrides, log=lambda m: None)
+            planned = time.perf_counter() - start
+            extraction = run_extraction(plan, executor, False, BadMediaMemory(plan.output_dir / "clip-errors.json"))
+            extract_wall = time.perf_counter() - start
+            units, errors = fold_units(plan, config, registry, extraction.bad_media, extraction.diagnostics)
+            if errors:
+                sys.exit(f"folds could not be planned: {errors}")
+            start = time.perf_counter()
+            records = [record for _, record in executor.map_unordered(run_fold, units)]
+            folds_wall = time.perf_counter() - start
+        finally:
+            executor.close()
+        bad = [r for r in records if not isinstance(r, dict) or r.get("status") != "ok"]
+        if bad:
+            sys.exit(f"{len(bad)} fold(s) failed, first: {bad[0] if not isinstance(bad[0], dict) else bad[0]['error']}")
+        exp = plan.experiments["mfcc-svm"]
+        (branch,) = exp.branches
+        clips = [c for c in exp.clips if exp.keys[branch.name][c.clip_id] not in extraction.bad_media]
+        loaded = FeatureCache(plan.context.cache_dir).load_many(
+            branch.extractor.plugin, [exp.keys[branch.name][c.clip_id] for c in clips])
+        features = {c.clip_id: loaded[exp.keys[branch.name][c.clip_id]] for c in clips}
+
+        # ---- plain Python: the librosa loop, then joblib over the same folds on one matrix
+        warm_librosa()
+        loop_wall, loop_features = librosa_loop([c.media["audio"] for c in exp.clips])
+        classes = list(units[0].classes)
+        row = {c.clip_id: i for i, c in enumerate(clips)}
+        X = np.stack([features[c.clip_id] for c in clips])
+        y = np.array([classes.index(c.label) for c in clips])
+        folds = [(np.array([row[c] for c in u.fold.train if c in row]), np.array([row[c] for c in u.fold.test if c in row]))
+                 for u in units]
+        start = time.perf_counter()
+        predicted = Parallel(n_jobs=args.workers)(delayed(fit_predict)(X, y, tr, te, len(classes)) for tr, te in folds)
+        joblib_wall = time.perf_counter() - start
+
+        # ---- equal outputs
+        worst = max(float(np.max(np.abs(features[c.clip_id] - loop_features[c.media["audio"]])
+                                 / (np.abs(loop_features[c.media["audio"]]) + 1.0))) for c in clips)
+        same_features = all(np.allclose(features[c.clip_id], loop_features[c.media["audio"]], rtol=1e-4, atol=1e-4)
+                            for c in clips)
+        mismatched = []
+        for unit, mine in zip(units, predicted):
+            frame = pl.read_parquet(unit.stem.with_suffix(".parquet"))
+            order = {c: i for i, c in enumerate(frame["clip_id"].to_list())}
+            theirs = frame["predicted_index"].to_numpy()[[order[c] for c in unit.fold.test if c in row]]
+            if not np.array_equal(theirs, mine):
+                mismatched.append(unit.fold.name)
+
+    n = len(clips)
+    print(f"{n} clips ({len(exp.clips) - n} bad media), {len(units)} folds, {args.workers} workers, "
+          f"{os.cpu_count()} CPUs")
+    print(f"extraction  avbench (plan+hash {planned:.2f} s, workers started cold) {extract_wall:7.2f} s   "
+          f"librosa loop {loop_wall:7.2f} s   "
+          f"ratio {loop_wall / extract_wall:.2f}x (want >= 1.5x)")
+    print(f"folds       avbench ({len(units)} folds, warm workers)             {folds_wall:7.2f} s   "
+          f"joblib({args.workers})   {joblib_wall:7.2f} s   ratio {joblib_wall / folds_wall:.2f}x (want >= 1.0x)")
+    print(f"same features: {'yes' if same_features else 'NO'} (largest relative difference {worst:.2e}); "
+          f"same predictions: {'yes' if not mismatched else 'NO, folds ' + ', '.join(mismatched)} "
+          f"({len(units) - len(mismatched)}/{len(units)} folds)")
+    return 0 if same_features and not mismatched else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -10,11 +10,14 @@ travels in the unit's metadata; the worker adds what only it can see.
 from __future__ import annotations
 
 import functools
+import importlib.abc
 import os
 import random
 import subprocess
+import sys
 from pathlib import Path
-from typing import Any
+from types import ModuleType
+from typing import Any, Callable
 
 import numpy as np
 
@@ -27,24 +30,80 @@ EXTRA_LIBRARIES = ("scipy", "threadpoolctl")
 
 
 def apply_determinism(unit: FoldUnit) -> dict[str, Any]:
-    """Fix threads, deterministic kernels and seeds for ``unit``; return its ``computed_with`` record."""
+    """Fix threads, deterministic kernels and seeds for ``unit``; return its ``computed_with`` record.
+
+    torch is set up when the fold first imports it (:func:`when_imported`), not before: a fold that
+    never uses torch (an SVM) never pays for importing it, and one whose plugin imports torch lazily
+    inside ``fit`` is seeded and made deterministic all the same, since nothing draws from torch's
+    generator before its import. ``device`` is filled in by :func:`fold_device` once the fold ran.
+    """
     limit_threads(unit.torch_threads)
-    seed_everything(unit.seed)
-    device = configure_torch(unit.torch_threads, unit.context.device)
+    random.seed(unit.seed)
+    np.random.seed(unit.seed % 2**32)
+    when_imported("torch", functools.partial(_prepare_torch, threads=unit.torch_threads, seed=unit.seed))
     gpus = {"cuda_visible_devices": v} if (v := os.environ.get("CUDA_VISIBLE_DEVICES")) else {}  # a GPU slot's
     return {**dict(unit.metadata.get("computed_with", {})), "libraries": result_libraries(),
-            "torch_threads": unit.torch_threads, "device": device, **gpus}
+            "torch_threads": unit.torch_threads, "device": unit.context.device, **gpus}
 
 
-def seed_everything(seed: int) -> None:
-    """Seed Python's, numpy's and torch's global generators (models also seed their own)."""
-    random.seed(seed)
-    np.random.seed(seed % 2**32)
-    try:
-        import torch
-    except ImportError:
-        return
+def fold_device(requested: str) -> str:
+    """Where a finished fold ran: the run's request, or for ``auto`` CUDA when torch was used and sees a GPU."""
+    if requested != "auto":
+        return requested
+    torch = sys.modules.get("torch")
+    return "cuda" if torch is not None and torch.cuda.is_available() else "cpu"
+
+
+def _prepare_torch(torch: Any, *, threads: int, seed: int) -> None:
+    configure_torch(threads)
     torch.manual_seed(seed)
+
+
+class _AfterImport(importlib.abc.MetaPathFinder):
+    """Runs a callback right after a module is first imported in this process (one pending callback per name)."""
+
+    def __init__(self) -> None:
+        self.pending: dict[str, Callable[[ModuleType], None]] = {}
+
+    def find_spec(self, name: str, path: Any, target: Any = None) -> Any:
+        callback = self.pending.get(name)
+        if callback is None:
+            return None
+        for finder in sys.meta_path:
+            if finder is self or not hasattr(finder, "find_spec"):
+                continue
+            spec = finder.find_spec(name, path, target)
+            if spec is not None and spec.loader is not None:
+                break
+        else:
+            return None
+        del self.pending[name]
+        run_module = spec.loader.exec_module
+
+        def exec_module(module: ModuleType) -> None:
+            run_module(module)
+            callback(module)
+
+        spec.loader.exec_module = exec_module  # type: ignore[method-assign]
+        return spec
+
+
+_after_import = _AfterImport()
+
+
+def when_imported(name: str, callback: Callable[[ModuleType], None]) -> None:
+    """``callback(module)`` now if ``name`` is imported already, else right after its first import.
+
+    A later call for the same name replaces a callback still pending (each fold sets its own).
+    """
+    module = sys.modules.get(name)
+    if module is not None:
+        _after_import.pending.pop(name, None)
+        callback(module)
+        return
+    if _after_import not in sys.meta_path:
+        sys.meta_path.insert(0, _after_import)
+    _after_import.pending[name] = callback
 
 
 def limit_threads(threads: int) -> None:
@@ -56,17 +115,15 @@ def limit_threads(threads: int) -> None:
     threadpool_limits(threads)
 
 
-def configure_torch(threads: int, requested_device: str) -> str:
-    """torch's thread counts and deterministic kernels; returns the device the run's request resolves to.
+def configure_torch(threads: int) -> None:
+    """torch's thread counts and deterministic kernels.
 
     Deterministic algorithms are enabled with ``warn_only``: an operation without a
     deterministic implementation (on CUDA) warns, naming itself, instead of failing the fold.
     """
     os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")  # read when cuBLAS first initialises
-    try:
-        import torch
-    except ImportError:
-        return "cpu" if requested_device == "auto" else requested_device
+    import torch
+
     torch.set_num_threads(threads)
     try:
         torch.set_num_interop_threads(threads)
@@ -75,9 +132,6 @@ def configure_torch(threads: int, requested_device: str) -> str:
     torch.use_deterministic_algorithms(True, warn_only=True)
     torch.backends.cudnn.benchmark = False
     torch.backends.cudnn.deterministic = True
-    if requested_device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    return requested_device
 
 
 @functools.cache

@@ -37,7 +37,7 @@ from .corpora import class_coverage, source_clip
 from .failures import is_failed_work, one_line
 from .normalise import FoldNormaliser, settings_of
 from .output_checks import FixedAxes, InvalidOutputError, checked_features, checked_probabilities
-from .determinism import apply_determinism
+from .determinism import apply_determinism, fold_device
 from .units import BranchSpec, ExtractOutcome, ExtractTask, FoldUnit, PluginSpec
 from .worker_process import report_progress
 
@@ -503,6 +503,7 @@ def run_fold(unit: FoldUnit) -> dict[str, Any]:
                  else np.zeros((0, len(unit.classes))))
         predict_s = time.perf_counter() - t0
         stored = write_predictions(unit, test_ids, proba)
+        record["computed_with"]["device"] = fold_device(unit.context.device)
         record.update(status="ok", sizes={**sizes, "test": len(test_ids)}, fit_seconds=fit_s,
                       predict_seconds=predict_s, device=getattr(predictor, "device", "cpu"),
                       skipped_test_clips=sorted(c for c in unit.fold.test if c in unit.table.skipped), **stored)

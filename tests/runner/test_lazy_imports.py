@@ -13,7 +13,7 @@ from avbench.runner.run import run_benchmark
 REPO = Path(__file__).resolve().parents[2]
 
 #: Libraries that only computing (extraction, training, metrics) or rendering needs.
-HEAVY = ("torch", "sklearn", "scipy", "pandas", "polars", "matplotlib", "transformers", "opensmile", "mediapipe")
+HEAVY = ("torch", "sklearn", "scipy", "pandas", "polars", "matplotlib", "cv2", "transformers", "opensmile", "mediapipe")
 
 
 def in_fresh_process(code: str) -> dict:

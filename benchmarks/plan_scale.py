@@ -9,7 +9,10 @@
     (exit 1) above 20 s or 1 GB. The time limit applies to the planning process's CPU seconds (planning is
     one process): other load on a shared machine stretches wall time, which is printed beside it.
 (2) ``avbench run --only demo-mfcc-svm`` on the repository's benchmark.toml, twice, in a scratch copy: the
-    second run has nothing to compute; its wall time is printed (goal: under 1.5 s).
+    second run has nothing to compute; its wall and CPU time are printed, and it fails (exit 1) above
+    1.5 CPU seconds (the goal is 1.5 s wall on a quiet machine; CPU time is what load does not stretch).
+    Measured on the 2-core shared machine: 3.8 CPU s (5-6 s wall) when importing the plugins imported torch
+    and scikit-learn; 0.7 CPU s (1.1 s wall at load average 6.5) once they import them where they compute.
 
 Usage::
 
@@ -38,6 +41,7 @@ from avbench.contract import Clip, Dataset, Extractor, Model, Modality, OutputKi
 REPO = Path(__file__).resolve().parents[1]
 LIMIT_SECONDS = 20.0
 LIMIT_BYTES = 1 << 30
+WARM_RERUN_LIMIT_SECONDS = 1.5
 LABELS = ("neutral", "happy", "sad", "angry")
 
 
@@ -218,7 +222,7 @@ def plan_scale(workdir: Path, clips: int, subjects: int) -> bool:
     return ok
 
 
-def demo_rerun(workdir: Path) -> None:
+def demo_rerun(workdir: Path) -> bool:
     """Time ``avbench run --only demo-mfcc-svm`` with nothing to compute (after a first run that computes it)."""
     bench = workdir / "demo"
     bench.mkdir(exist_ok=True)
@@ -237,6 +241,10 @@ def demo_rerun(workdir: Path) -> None:
         cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
         print(f"demo-mfcc-svm {label}: {seconds:.2f} s wall, {cpu:.2f} CPU seconds (with its workers), "
               f"load average {os.getloadavg()[0]:.1f}")
+    if cpu > WARM_RERUN_LIMIT_SECONDS:
+        print(f"FAILED: the warm rerun took {cpu:.2f} CPU seconds, over the {WARM_RERUN_LIMIT_SECONDS} s goal")
+        return False
+    return True
 
 
 def main() -> int:
@@ -257,7 +265,7 @@ def main() -> int:
         workdir.mkdir(parents=True, exist_ok=True)
         ok = plan_scale(workdir.resolve(), args.clips, args.subjects)
         if not args.skip_demo:
-            demo_rerun(workdir.resolve())
+            ok = demo_rerun(workdir.resolve()) and ok
     return 0 if ok else 1
 
 

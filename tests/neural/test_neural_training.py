@@ -11,7 +11,6 @@ import pytest
 import torch
 
 from avbench.contract import RunContext
-from avbench_plugins.models.neural import training
 from avbench_plugins.models.neural.cuny import CunyLstm
 from avbench_plugins.models.neural.ravdess_cnn import RavdessCnn
 from avbench_plugins.models.neural.training import class_weights, holdout_split, resolve_device
@@ -91,7 +90,7 @@ def test_best_epoch_checkpoint_is_written_under_the_cache_and_loaded_weights_onl
         calls.append((Path(path), kwargs.get("weights_only")))
         return real_load(path, *args, **kwargs)
 
-    monkeypatch.setattr(training.torch, "load", spy)
+    monkeypatch.setattr(torch, "load", spy)  # training imports torch where it trains
     model = tiny_lstm(keep_checkpoint=True)
     model.setup(RunContext(cache_dir=tmp_path))
     model.fit(X_train, y_train, n_classes=3, X_val=X_val, y_val=y_val)

@@ -10,7 +10,8 @@ import torch
 
 from avbench.contract import RunContext
 from avbench_plugins.extractors.audio.ssl import SslEncoderLayers
-from avbench_plugins.models.neural.superb import SuperbDownstream, WeightedLayerPooling
+from avbench_plugins.models.neural.layers import WeightedLayerPooling
+from avbench_plugins.models.neural.superb import SuperbDownstream
 
 from .conftest import tone
 from .test_ssl_encoder import signal

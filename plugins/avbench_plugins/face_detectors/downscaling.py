@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-import cv2
 import numpy as np
 from pydantic import Field
 
@@ -26,6 +25,8 @@ class DetectorParams(Params):
 
 def as_bgr(frame: np.ndarray) -> np.ndarray:
     """Check a frame is uint8 ``[H, W, 3]`` BGR (``[H, W]`` gray is converted)."""
+    import cv2
+
     frame = np.asarray(frame)
     if frame.dtype != np.uint8:
         raise ValueError(f"face detectors take uint8 frames, got dtype {frame.dtype}")
@@ -38,6 +39,8 @@ def as_bgr(frame: np.ndarray) -> np.ndarray:
 
 def downscale(frame: np.ndarray, width: int | None) -> tuple[np.ndarray, float]:
     """A copy at most ``width`` wide and the factor applied (1.0 when not shrunk)."""
+    import cv2
+
     if not width or frame.shape[1] <= width:
         return frame, 1.0
     scale = width / frame.shape[1]

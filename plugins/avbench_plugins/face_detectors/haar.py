@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import cv2
 import numpy as np
 from pydantic import Field
 
@@ -12,6 +12,9 @@ from avbench import hookimpl
 from avbench.contract import FaceBox, ResourceMissingError
 
 from .downscaling import DetectorParams, DownscalingFaceDetector
+
+if TYPE_CHECKING:  # OpenCV is imported where frames are read or faces detected
+    import cv2
 
 
 class HaarFaceDetector(DownscalingFaceDetector):
@@ -31,6 +34,8 @@ class HaarFaceDetector(DownscalingFaceDetector):
         equalize: bool = Field(False, description="equalise the histogram before detection")
 
     def _cascade_path(self) -> Path:
+        import cv2
+
         path = Path(self.params.cascade)
         return path if path.is_file() else Path(cv2.data.haarcascades) / self.params.cascade
 
@@ -39,6 +44,8 @@ class HaarFaceDetector(DownscalingFaceDetector):
         return {"cascade": self._cascade_path()}
 
     def _load(self) -> cv2.CascadeClassifier:
+        import cv2
+
         path = self._cascade_path()
         cascade = cv2.CascadeClassifier(str(path))
         if cascade.empty():
@@ -48,6 +55,8 @@ class HaarFaceDetector(DownscalingFaceDetector):
         return cascade
 
     def _detect(self, frame: np.ndarray) -> list[FaceBox]:
+        import cv2
+
         gray = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
         if self.params.equalize:
             gray = cv2.equalizeHist(gray)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import cv2
 import numpy as np
 from pydantic import Field
 
@@ -13,6 +13,9 @@ from avbench.contract import FaceBox
 
 from .downscaling import DetectorParams, DownscalingFaceDetector
 from .model_files import model_file
+
+if TYPE_CHECKING:  # OpenCV is imported where frames are read or faces detected
+    import cv2
 
 DEFAULT_MODEL = "opencv_face_detector_uint8.pb"
 DEFAULT_CONFIG = "opencv_face_detector.pbtxt"
@@ -45,10 +48,14 @@ class OpenCvDnnSsdFaceDetector(DownscalingFaceDetector):
         return {"model": model, "config": config}
 
     def _load(self) -> cv2.dnn.Net:
+        import cv2
+
         model, config = self._paths()
         return cv2.dnn.readNetFromTensorflow(str(model), str(config))
 
     def _detect(self, frame: np.ndarray) -> list[FaceBox]:
+        import cv2
+
         h, w = frame.shape[:2]
         size = self.params.input_size
         blob = cv2.dnn.blobFromImage(frame, 1.0, (size, size), MEAN_BGR, swapRB=False, crop=False)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import cv2
 import numpy as np
 from pydantic import Field
 
@@ -13,6 +13,9 @@ from avbench.contract import FaceBox
 
 from .downscaling import DetectorParams, DownscalingFaceDetector
 from .model_files import model_file
+
+if TYPE_CHECKING:  # OpenCV is imported where frames are read or faces detected
+    import cv2
 
 DEFAULT_MODEL = "face_detection_yunet_2026may.onnx"
 
@@ -38,6 +41,8 @@ class YuNetFaceDetector(DownscalingFaceDetector):
         return {"model": self._path()}
 
     def _load(self) -> cv2.FaceDetectorYN:
+        import cv2
+
         p = self.params
         return cv2.FaceDetectorYN.create(str(self._path()), "", (320, 320), p.min_score, p.nms_threshold, p.top_k)
 

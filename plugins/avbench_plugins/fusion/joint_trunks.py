@@ -10,18 +10,15 @@ softmax (``ratio = {video = 4, audio = 1}``, ``hidden_units = [128]``).
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 import numpy as np
-import torch
 from pydantic import Field
-from torch import nn
 
 from avbench import hookimpl
 from avbench.contract import Features, Fusion, FusionData, Model, Params, PluginFactory
 
 from ..models.neural.base import TorchModel
-from ..models.neural.layers import mlp
 from ..models.neural.training import (
     TrainParams,
     TrainResult,
@@ -35,27 +32,11 @@ from ..models.neural.training import (
 )
 from .branches import branch_names, clone_model, require_models
 
+if TYPE_CHECKING:  # torch and the network are imported when a network is built
+    import torch
+    from torch import nn
 
-class JointNet(nn.Module):
-    """Each branch's trunk (and projection), their outputs concatenated, then the classifier head."""
-
-    def __init__(self, trunks: list[nn.Module], projections: list[nn.Module], arities: list[int],
-                 head: nn.Module) -> None:
-        super().__init__()
-        self.trunks = nn.ModuleList(trunks)
-        self.projections = nn.ModuleList(projections)
-        self.arities = list(arities)
-        self.head = head
-
-    def branch_features(self, *inputs: torch.Tensor) -> list[torch.Tensor]:
-        parts, start = [], 0
-        for trunk, projection, arity in zip(self.trunks, self.projections, self.arities):
-            parts.append(projection(trunk(*inputs[start:start + arity])))
-            start += arity
-        return parts
-
-    def forward(self, *inputs: torch.Tensor) -> torch.Tensor:
-        return self.head(torch.cat(self.branch_features(*inputs), dim=1))
+    from .joint_net import JointNet
 
 
 class JointTrunks(Fusion):
@@ -113,6 +94,11 @@ class JointTrunks(Fusion):
         return train_params_of(self.models[source].params, self.params.training)
 
     def build_network(self, n_classes: int) -> JointNet:
+        from torch import nn
+
+        from ..models.neural.layers import mlp
+        from .joint_net import JointNet
+
         trunks, projections, arities, widths = [], [], [], {}
         ratio = self.params.ratio
         if ratio and set(ratio) != set(self.models):
@@ -185,6 +171,8 @@ class JointTrunks(Fusion):
         return self
 
     def network(self) -> JointNet:
+        import torch
+
         if self._module is None:
             if self._weights is None or self.n_classes is None:
                 raise RuntimeError(f"{self.name}: not fitted")

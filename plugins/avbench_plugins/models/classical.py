@@ -15,26 +15,18 @@ SVM probabilities are Platt-scaled on cross-validated decision values (see
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import numpy as np
 from pydantic import Field, model_validator
-from scipy.special import softmax
-from sklearn.base import ClassifierMixin
-from sklearn.calibration import CalibratedClassifierCV
-from sklearn.dummy import DummyClassifier
-from sklearn.ensemble import RandomForestClassifier
-from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import StratifiedKFold
-from sklearn.neighbors import KNeighborsClassifier
-from sklearn.neural_network import MLPClassifier
-from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import StandardScaler
-from sklearn.svm import SVC
-from sklearn.tree import DecisionTreeClassifier
 
 from avbench import hookimpl
 from avbench.contract import Features, Model, OutputKind, Params, stack
+
+if TYPE_CHECKING:  # scikit-learn is imported where a model is built, not when the plugin is listed
+    from sklearn.base import ClassifierMixin
+    from sklearn.pipeline import Pipeline
+    from sklearn.svm import SVC
 
 ClassWeight = Literal["balanced"] | None
 
@@ -72,6 +64,10 @@ class SklearnModel(Model):
             raise ValueError(f"{self.name}: no training data")
         if labels.min() < 0 or labels.max() >= n_classes:
             raise ValueError(f"labels must lie in 0..{n_classes - 1}, got {labels.min()}..{labels.max()}")
+        from sklearn.dummy import DummyClassifier
+        from sklearn.pipeline import Pipeline
+        from sklearn.preprocessing import StandardScaler
+
         single_class = len(np.unique(labels)) == 1
         final = DummyClassifier(strategy="prior") if single_class else self.estimator(labels)
         self.pipeline_ = Pipeline([("scale", StandardScaler()), ("model", final)])
@@ -114,21 +110,16 @@ def calibrated(svc: SVC, labels: np.ndarray, seed: int) -> ClassifierMixin:
     refitted on all the data. When some class has a single training vector no fold
     split exists: the probabilities are then a softmax of the one-vs-rest decision values.
     """
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.model_selection import StratifiedKFold
+
+    from .softmax_svc import SoftmaxSVC
+
     smallest = int(np.unique(labels, return_counts=True)[1].min())
     if smallest < 2:
         return SoftmaxSVC(**svc.get_params())
     folds = StratifiedKFold(n_splits=min(5, smallest), shuffle=True, random_state=seed)
     return CalibratedClassifierCV(svc, method="sigmoid", cv=folds, ensemble=False)
-
-
-class SoftmaxSVC(SVC):
-    """An SVC whose probabilities are the softmax of its one-vs-rest decision values (uncalibrated)."""
-
-    def predict_proba(self, X: np.ndarray) -> np.ndarray:  # type: ignore[override]
-        scores = self.decision_function(X)
-        if scores.ndim == 1:  # two classes: one signed margin
-            scores = np.stack([-scores, scores], axis=1)
-        return softmax(scores, axis=1)
 
 
 class SvmRbf(SklearnModel):
@@ -151,6 +142,8 @@ class SvmRbf(SklearnModel):
             return self
 
     def estimator(self, labels: np.ndarray) -> ClassifierMixin:
+        from sklearn.svm import SVC
+
         p = self.params
         return calibrated(SVC(kernel="rbf", C=p.C, gamma=p.gamma, class_weight=p.class_weight,
                               random_state=self.seed), labels, self.seed)
@@ -169,6 +162,8 @@ class SvmLinear(SklearnModel):
         class_weight: ClassWeight = Field(None, description="'balanced': weight classes by inverse frequency")
 
     def estimator(self, labels: np.ndarray) -> ClassifierMixin:
+        from sklearn.svm import SVC
+
         p = self.params
         return calibrated(SVC(kernel="linear", C=p.C, class_weight=p.class_weight, random_state=self.seed),
                           labels, self.seed)
@@ -191,6 +186,8 @@ class RandomForest(SklearnModel):
             None, description="'balanced' or 'balanced_subsample': weight classes by inverse frequency")
 
     def estimator(self, labels: np.ndarray) -> ClassifierMixin:
+        from sklearn.ensemble import RandomForestClassifier
+
         p = self.params
         return RandomForestClassifier(n_estimators=p.n_estimators, max_depth=p.max_depth,
                                       min_samples_leaf=p.min_samples_leaf, max_features=p.max_features,
@@ -211,6 +208,8 @@ class Knn(SklearnModel):
                                                                     description="distance between standardised vectors")
 
     def estimator(self, labels: np.ndarray) -> ClassifierMixin:
+        from sklearn.neighbors import KNeighborsClassifier
+
         p = self.params
         return KNeighborsClassifier(n_neighbors=min(p.k, len(labels)), weights=p.weights, metric=p.metric)
 
@@ -228,6 +227,8 @@ class DecisionTree(SklearnModel):
         class_weight: ClassWeight = Field(None, description="'balanced': weight classes by inverse frequency")
 
     def estimator(self, labels: np.ndarray) -> ClassifierMixin:
+        from sklearn.tree import DecisionTreeClassifier
+
         p = self.params
         return DecisionTreeClassifier(criterion=p.criterion, max_depth=p.max_depth,
                                       min_samples_leaf=p.min_samples_leaf, class_weight=p.class_weight,
@@ -256,6 +257,8 @@ class Mlp(SklearnModel):
             return self
 
     def estimator(self, labels: np.ndarray) -> ClassifierMixin:
+        from sklearn.neural_network import MLPClassifier
+
         p = self.params
         return MLPClassifier(hidden_layer_sizes=p.hidden_sizes, activation=p.activation, alpha=p.alpha,
                              learning_rate_init=p.learning_rate, batch_size=min(p.batch_size, len(labels)),
@@ -274,8 +277,19 @@ class LogisticRegressionModel(SklearnModel):
         class_weight: ClassWeight = Field(None, description="'balanced': weight classes by inverse frequency")
 
     def estimator(self, labels: np.ndarray) -> ClassifierMixin:
+        from sklearn.linear_model import LogisticRegression
+
         p = self.params
         return LogisticRegression(C=p.C, max_iter=p.max_iter, class_weight=p.class_weight, random_state=self.seed)
+
+
+def __getattr__(name: str) -> Any:
+    """``SoftmaxSVC`` (defined with scikit-learn in :mod:`.softmax_svc`) under its former name, for old pickles."""
+    if name == "SoftmaxSVC":
+        from .softmax_svc import SoftmaxSVC
+
+        return SoftmaxSVC
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @hookimpl

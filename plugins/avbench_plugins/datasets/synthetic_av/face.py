@@ -9,7 +9,6 @@ envelope at that frame.
 from __future__ import annotations
 
 import numpy as np
-import cv2
 
 from .styles import ActorTraits, EmotionStyle
 
@@ -37,6 +36,8 @@ def draw_face(frame: np.ndarray, style: EmotionStyle, actor: ActorTraits, openin
     ``opening`` is the talking jaw opening (0..1) at this frame, ``offset`` the head
     displacement in pixels, ``blink`` how closed the eyelids are (0 open .. 1 shut).
     """
+    import cv2
+
     h, w = frame.shape[:2]
     rx = actor.face_rx * w
     ry = rx * actor.face_aspect

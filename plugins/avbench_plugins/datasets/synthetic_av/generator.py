@@ -16,7 +16,6 @@ import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-import cv2
 import numpy as np
 import soundfile as sf
 
@@ -69,6 +68,8 @@ def take_rng(settings: GeneratorSettings, name: RavdessName) -> np.random.Genera
 
 def write_take(folder: Path, settings: GeneratorSettings, name: RavdessName) -> None:
     """Write ``Actor_XX/03-...wav`` and ``Actor_XX/01-...mp4`` of one take under ``folder``."""
+    import cv2
+
     rng = take_rng(settings, name)
     actor = actor_traits(settings.seed, name.actor)
     style = take_style(emotion_style(name.label, strong=name.intensity == 2), actor, rng)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-import cv2
 import librosa
 import numpy as np
 from pydantic import Field
@@ -43,6 +42,8 @@ class StftSpectrogram(AudioExtractor):
         return (self.params.height, self.params.width)
 
     def compute(self, samples: np.ndarray, sample_rate: int) -> np.ndarray:
+        import cv2
+
         p = self.params
         magnitude = np.abs(librosa.stft(samples, n_fft=p.n_fft, hop_length=p.hop_length, win_length=p.win_length))
         spec = librosa.amplitude_to_db(magnitude, ref=np.max, top_db=p.top_db).astype(np.float32)

@@ -17,7 +17,6 @@ import weakref
 from pathlib import Path
 from typing import Any, ClassVar
 
-import cv2
 import numpy as np
 from pydantic import Field
 
@@ -111,6 +110,7 @@ class Blendshapes(Extractor):
 
     def scores(self, frame_bgr: np.ndarray) -> np.ndarray | None:
         """The 52 blendshape scores of the most prominent face in one BGR frame (None when no face)."""
+        import cv2
         import mediapipe as mp
 
         rgb = np.ascontiguousarray(cv2.cvtColor(frame_bgr, cv2.COLOR_BGR2RGB))

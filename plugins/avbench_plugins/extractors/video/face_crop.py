@@ -24,7 +24,6 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-import cv2
 import numpy as np
 from pydantic import Field
 
@@ -115,6 +114,8 @@ def centre_region(height: int, width: int, out_width: int, out_height: int) -> t
 
 def cut(frame: np.ndarray, region: tuple[int, int, int, int], out_width: int, out_height: int) -> np.ndarray:
     """Cut ``region`` out of ``frame`` (edge pixels repeated outside it) and resize to the output size."""
+    import cv2
+
     x0, y0, x1, y1 = region
     height, width = frame.shape[:2]
     pad = (max(0, -y0), max(0, y1 - height), max(0, -x0), max(0, x1 - width))
@@ -133,6 +134,8 @@ def cut(frame: np.ndarray, region: tuple[int, int, int, int], out_width: int, ou
 def crop_face(frame: np.ndarray, boxes: list[FaceBox],
               params: FaceCropParams) -> tuple[np.ndarray | None, FaceBox | None]:
     """The output crop of one frame and the face used (``None, None`` when dropped for lack of a face)."""
+    import cv2
+
     face = choose_face(boxes, params.select)
     w, h = params.crop_width, params.crop_height
     if face is not None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, ClassVar
 
-import cv2
 import numpy as np
 
 from avbench.contract import Clip, Extractor, Modality, VideoFrames
@@ -71,6 +70,8 @@ class FaceFrameExtractor(Extractor):
 
 def gray_stack(raw: VideoFrames, width: int, height: int) -> np.ndarray:
     """Frames as uint8 grayscale ``[T, height, width]`` (resized when they are another size)."""
+    import cv2
+
     frames = np.asarray(raw.frames)
     if frames.ndim == 3:  # already [T, H, W] gray
         gray = frames

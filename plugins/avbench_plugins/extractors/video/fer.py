@@ -23,8 +23,8 @@ from avbench.contract import OutputKind, VideoFrames
 
 from ...face_detectors.model_files import model_file
 from .face_frames import FaceFrameExtractor, FaceFrameParams, gray_stack
+from .fer_classes import FER_CLASSES, INPUT_SIZE
 from .frame_sampling import SamplingMode
-from .mini_xception import FER_CLASSES, INPUT_SIZE
 
 DEFAULT_MODEL = "fer2013_mini_XCEPTION.102-0.66.hdf5"
 

@@ -23,13 +23,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
-import cv2
 import numpy as np
 from pydantic import Field, model_validator
 
 from avbench.contract import ClipError, Params, VideoFrames
+
+if TYPE_CHECKING:  # OpenCV is imported where frames are read or faces detected
+    import cv2
 
 
 class SamplingMode(str, Enum):
@@ -125,6 +127,8 @@ def plan_indices(n_source: int, params: FrameSamplingParams) -> FramePlan:
 
 def rotate_by_metadata(frame: np.ndarray, degrees: float) -> np.ndarray:
     """Turn a decoded frame the way its container's display rotation says (clockwise degrees)."""
+    import cv2
+
     turns = int(round(degrees / 90.0)) % 4
     if turns == 0:
         return frame
@@ -144,6 +148,8 @@ class VideoReader:
 
     def _open(self) -> tuple[cv2.VideoCapture, float]:
         """An open capture and the clockwise rotation still to apply by hand (0 when OpenCV does it)."""
+        import cv2
+
         if not self.path.is_file():
             raise self._fail("video file not found")
         cap = cv2.VideoCapture(str(self.path), cv2.CAP_FFMPEG)
@@ -156,6 +162,8 @@ class VideoReader:
 
     def fps(self) -> float:
         """Frame rate from the header (0.0 when the header gives none)."""
+        import cv2
+
         cap, _ = self._open()
         try:
             fps = float(cap.get(cv2.CAP_PROP_FPS) or 0.0)
@@ -180,6 +188,8 @@ class VideoReader:
         ``keep`` returns True to keep, False to skip and None to stop reading. When
         the file ends first, ``reached_end`` is set and ``frames_decoded`` counts its frames.
         """
+        import cv2
+
         cap, rotation = self._open()
         self.reached_end = False
         try:
@@ -284,6 +294,8 @@ def read_frames(path: str | Path, params: FrameSamplingParams, clip_id: str | No
 
     ``max_width`` shrinks wider frames (aspect kept) to bound memory for long clips.
     """
+    import cv2
+
     reader = VideoReader(path, clip_id)
     fps = reader.fps()
     frames_iter, info = iter_sampled(reader, params)

@@ -26,8 +26,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-FER_CLASSES = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
-INPUT_SIZE = 64
+from .fer_classes import FER_CLASSES, INPUT_SIZE
+
 EMBEDDING_DIM = 128
 BN_EPS = 1e-3
 

@@ -10,9 +10,10 @@ motion between frames is kept.
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
-import torch
-from torch.nn import functional as F
+if TYPE_CHECKING:
+    import torch
 
 
 def augment_frame_stacks(x: torch.Tensor, generator: torch.Generator, *, max_rotation_deg: float = 10.0,
@@ -23,6 +24,9 @@ def augment_frame_stacks(x: torch.Tensor, generator: torch.Generator, *, max_rot
     ``min_crop`` is the smallest side fraction of the random crop (resized back
     to the full size); gain and offset act on the standardised intensities.
     """
+    import torch
+    from torch.nn import functional as F
+
     if x.ndim != 4:
         raise ValueError(f"frame augmentation takes [N, T, H, W] batches, got {tuple(x.shape)}")
     n, _, h, w = x.shape

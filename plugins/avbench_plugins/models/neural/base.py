@@ -15,12 +15,10 @@ Fusion plugins reuse the same surface to train several trunks jointly:
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import numpy as np
-import torch
 from pydantic import Field
-from torch import nn
 
 from avbench.contract import Features, Model, OutputKind
 
@@ -36,6 +34,10 @@ from .training import (
     train_classifier,
     train_params_of,
 )
+
+if TYPE_CHECKING:  # torch (and the nn.Module classes of .layers) are imported when a network is built
+    import torch
+    from torch import nn
 
 
 class TorchParams(TrainParams):
@@ -56,18 +58,6 @@ class TorchParams(TrainParams):
     standardize: Standardize = Field(
         "feature",
         description="standardise inputs with training statistics: per feature, one global mean and SD, or not at all")
-
-
-class Classifier(nn.Module):
-    """A trunk followed by a head that returns logits (softmax is applied by the loss and at prediction)."""
-
-    def __init__(self, trunk: nn.Module, head: nn.Module) -> None:
-        super().__init__()
-        self.trunk = trunk
-        self.head = head
-
-    def forward(self, *inputs: torch.Tensor) -> torch.Tensor:
-        return self.head(self.trunk(*inputs))
 
 
 class TorchModel(Model):
@@ -99,6 +89,8 @@ class TorchModel(Model):
 
     def build_head(self, width: int, n_classes: int) -> nn.Module:
         """The classifier on top of the trunk; one linear layer unless the text says otherwise."""
+        from torch import nn
+
         return nn.Linear(width, n_classes)
 
     def preprocess(self, x: np.ndarray) -> np.ndarray:
@@ -161,6 +153,8 @@ class TorchModel(Model):
     def build_network(self, n_classes: int) -> nn.Module:
         if self.layout is None:
             raise RuntimeError(f"{self.name}: the input layout is not fitted")
+        from .layers import Classifier
+
         trunk, width = self.build_trunk(self.layout.shape)
         return Classifier(trunk, self.build_head(width, n_classes))
 
@@ -191,6 +185,8 @@ class TorchModel(Model):
 
     def network(self) -> nn.Module:
         """The fitted module on this machine's device, rebuilt from stored weights after unpickling."""
+        import torch
+
         if self._module is None:
             if self._weights is None or self.n_classes is None:
                 raise RuntimeError(f"{self.name}: not fitted")
@@ -232,6 +228,8 @@ class TorchModel(Model):
 
 def conv_output_shape(features: nn.Module, in_shape: tuple[int, ...]) -> tuple[int, ...]:
     """Shape (without batch) of ``features``'s output for one input of ``in_shape``; uses no randomness."""
+    import torch
+
     was_training = features.training
     features.eval()
     with torch.no_grad():

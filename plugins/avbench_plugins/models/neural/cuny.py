@@ -14,16 +14,17 @@ is one such small Keras-style Conv2D net.
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from pydantic import Field
-from torch import nn
 
 from avbench import hookimpl
 from avbench.contract import OutputKind
 
 from .base import TorchModel, TorchParams
-from .layers import Conv2dTrunk, LstmTrunk
+
+if TYPE_CHECKING:  # torch and the network classes are imported when a network is built
+    from torch import nn
 
 
 class CunyLstm(TorchModel):
@@ -54,6 +55,10 @@ class CunyLstm(TorchModel):
         max_epochs: int = Field(100, ge=1, description="most training epochs")
 
     def build_trunk(self, input_shape: tuple[int, ...]) -> tuple[nn.Module, int]:
+        from torch import nn
+
+        from .layers import LstmTrunk
+
         p = self.params
         trunk = LstmTrunk(input_shape[-1], [p.lstm_units], dense_units=[*p.dense_units, p.tanh_units],
                           dense_activations=[nn.ReLU] * len(p.dense_units) + [nn.Tanh])
@@ -92,6 +97,8 @@ class CunyFaceCnn(TorchModel):
         patience: int = Field(5, ge=1, description="epochs without improvement before early stopping")
 
     def build_trunk(self, input_shape: tuple[int, ...]) -> tuple[nn.Module, int]:
+        from .layers import Conv2dTrunk
+
         p = self.params
         trunk = Conv2dTrunk(input_shape, p.channels, kernel=p.kernel_size, padding=p.padding, pool=p.pool,
                             fc_units=p.dense_units, fc_dropout=p.dropout)

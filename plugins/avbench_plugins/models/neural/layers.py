@@ -6,9 +6,22 @@ from typing import Sequence
 
 import torch
 from torch import nn
+from torch.nn import functional as F
 from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence
 
 from .base import conv_output_shape, pool_kernel
+
+
+class Classifier(nn.Module):
+    """A trunk followed by a head that returns logits (softmax is applied by the loss and at prediction)."""
+
+    def __init__(self, trunk: nn.Module, head: nn.Module) -> None:
+        super().__init__()
+        self.trunk = trunk
+        self.head = head
+
+    def forward(self, *inputs: torch.Tensor) -> torch.Tensor:
+        return self.head(self.trunk(*inputs))
 
 
 def mlp(width: int, units: Sequence[int], activation: type[nn.Module] = nn.ReLU, dropout: float = 0.0
@@ -106,3 +119,33 @@ class LstmTrunk(nn.Module):
             if i + 1 < len(self.lstms):
                 packed = _dropout_packed(packed, self.dropout)
         return self.dense(self.dropout(last))
+
+
+class WeightedLayerPooling(nn.Module):
+    """``[N, T, L, D]`` + lengths -> ``[N, units]``: softmax layer weights, projection, masked mean or attention pooling."""
+
+    def __init__(self, n_layers: int, width: int, units: int, *, pooling: str, layer_norm: bool,
+                 dropout: float) -> None:
+        super().__init__()
+        self.layer_logits = nn.Parameter(torch.zeros(n_layers))  # uniform weights at the start, as SUPERB
+        self.layer_norm = layer_norm
+        self.projection = nn.Linear(width, units)
+        self.attention = nn.Linear(units, 1) if pooling == "attention" else None
+        self.dropout = nn.Dropout(dropout)
+        self.width = units
+
+    def layer_weights(self) -> torch.Tensor:
+        return torch.softmax(self.layer_logits, dim=0)
+
+    def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        if self.layer_norm:
+            x = F.layer_norm(x, (x.shape[-1],))
+        mixed = torch.einsum("ntld,l->ntd", x, self.layer_weights())
+        h = self.dropout(self.projection(mixed))  # [N, T, units]
+        valid = torch.arange(h.shape[1], device=h.device)[None, :] < lengths.clamp(min=1)[:, None].to(h.device)
+        if self.attention is None:
+            weights = valid.to(h.dtype) / valid.sum(dim=1, keepdim=True).to(h.dtype)
+        else:
+            scores = self.attention(h).squeeze(-1).masked_fill(~valid, float("-inf"))
+            weights = torch.softmax(scores, dim=1)
+        return torch.einsum("ntu,nt->nu", h, weights)

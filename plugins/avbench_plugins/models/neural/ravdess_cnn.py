@@ -12,16 +12,17 @@ evaluated.
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from pydantic import Field
-from torch import nn
 
 from avbench import hookimpl
 from avbench.contract import OutputKind
 
 from .base import TorchModel, TorchParams
-from .layers import Conv2dTrunk
+
+if TYPE_CHECKING:  # torch and the network classes are imported when a network is built
+    from torch import nn
 
 
 class RavdessCnn(TorchModel):
@@ -56,6 +57,8 @@ class RavdessCnn(TorchModel):
         max_epochs: int = Field(100, ge=1, description="most training epochs (the text gives no limit)")
 
     def build_trunk(self, input_shape: tuple[int, ...]) -> tuple[nn.Module, int]:
+        from .layers import Conv2dTrunk
+
         p = self.params
         trunk = Conv2dTrunk(input_shape, [p.filters], kernel=p.kernel_size, padding=p.padding, pool=p.pool,
                             conv_dropout=p.dropout)

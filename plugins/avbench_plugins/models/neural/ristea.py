@@ -11,20 +11,19 @@ flips.
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
-import torch
 from pydantic import Field
-from torch import nn
-from torch.nn import functional as F
 
 from avbench import hookimpl
 from avbench.contract import OutputKind
 
-from .augment import augment_frame_stacks
 from .base import TorchModel, TorchParams
-from .layers import Conv2dTrunk, mlp
+
+if TYPE_CHECKING:  # torch and the network classes are imported when a network is built
+    import torch
+    from torch import nn
 
 
 class RisteaParams(TorchParams):
@@ -41,6 +40,9 @@ class RisteaParams(TorchParams):
 
 def resize_2d(x: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     """Bilinear resize of the last two axes of ``x`` to ``size`` (torch, no extra dependency)."""
+    import torch
+    from torch.nn import functional as F
+
     if tuple(x.shape[-2:]) == tuple(size):
         return x
     t = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32))
@@ -52,6 +54,10 @@ def resize_2d(x: np.ndarray, size: tuple[int, int]) -> np.ndarray:
 
 class _RisteaModel(TorchModel):
     def build_head(self, width: int, n_classes: int) -> nn.Module:
+        from torch import nn
+
+        from .layers import mlp
+
         hidden, _ = mlp(width, [self.params.hidden_units], nn.ReLU, self.params.head_dropout)
         return nn.Sequential(hidden, nn.Linear(self.params.hidden_units, n_classes))
 
@@ -85,6 +91,8 @@ class RisteaAudioCnn(_RisteaModel):
         return resize_2d(x, self.params.resize) if self.params.resize else x
 
     def build_trunk(self, input_shape: tuple[int, ...]) -> tuple[nn.Module, int]:
+        from .layers import Conv2dTrunk
+
         p = self.params
         trunk = Conv2dTrunk(input_shape, p.channels, kernel=3, padding=1, fc_units=[p.feature_units])
         return trunk, trunk.width
@@ -135,12 +143,16 @@ class RisteaFramesCnn(_RisteaModel):
         return resize_2d(x, self.params.frame_size)
 
     def build_trunk(self, input_shape: tuple[int, ...]) -> tuple[nn.Module, int]:
+        from .layers import Conv2dTrunk
+
         p = self.params
         trunk = Conv2dTrunk(input_shape, p.channels, kernel=3, padding=1, fc_units=[p.feature_units])
         return trunk, trunk.width
 
     def augment_batch(self, inputs: tuple[torch.Tensor, ...], generator: torch.Generator
                       ) -> tuple[torch.Tensor, ...]:
+        from .augment import augment_frame_stacks
+
         p = self.params
         if not p.augment:
             return inputs

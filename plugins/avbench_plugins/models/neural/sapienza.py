@@ -10,16 +10,17 @@ ReLU activation ... the final dense layer with softmax activation".
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 from pydantic import Field
-from torch import nn
 
 from avbench import hookimpl
 from avbench.contract import OutputKind
 
 from .base import TorchModel, TorchParams
-from .layers import Conv2dTrunk, LstmTrunk
+
+if TYPE_CHECKING:  # torch and the network classes are imported when a network is built
+    from torch import nn
 
 
 class SapienzaMfccCnn(TorchModel):
@@ -54,6 +55,8 @@ class SapienzaMfccCnn(TorchModel):
             description="validation measure that picks the kept epoch (the text keeps the best accuracy)")
 
     def build_trunk(self, input_shape: tuple[int, ...]) -> tuple[nn.Module, int]:
+        from .layers import Conv2dTrunk
+
         p = self.params
         trunk = Conv2dTrunk(input_shape, p.channels, kernel=p.kernel_size, padding=p.kernel_size // 2,
                             fc_units=p.fc_units, fc_dropout=p.dropout)
@@ -88,6 +91,8 @@ class SapienzaBlendshapeLstm(TorchModel):
         max_len: int | None = Field(50, ge=1, description="frames sequences are padded or cut to (the text's 50)")
 
     def build_trunk(self, input_shape: tuple[int, ...]) -> tuple[nn.Module, int]:
+        from .layers import LstmTrunk
+
         p = self.params
         trunk = LstmTrunk(input_shape[-1], p.lstm_units, dropout=p.dropout, dense_units=[p.dense_units])
         return trunk, trunk.width

@@ -10,13 +10,10 @@ work with mean pooling. Padding frames never enter the pooling (the clips' lengt
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 import numpy as np
-import torch
 from pydantic import Field
-from torch import nn
-from torch.nn import functional as F
 
 from avbench import hookimpl
 from avbench.contract import OutputKind
@@ -24,35 +21,8 @@ from avbench.contract import OutputKind
 from .base import TorchModel, TorchParams
 from .inputs import Standardize
 
-
-class WeightedLayerPooling(nn.Module):
-    """``[N, T, L, D]`` + lengths -> ``[N, units]``: softmax layer weights, projection, masked mean or attention pooling."""
-
-    def __init__(self, n_layers: int, width: int, units: int, *, pooling: str, layer_norm: bool,
-                 dropout: float) -> None:
-        super().__init__()
-        self.layer_logits = nn.Parameter(torch.zeros(n_layers))  # uniform weights at the start, as SUPERB
-        self.layer_norm = layer_norm
-        self.projection = nn.Linear(width, units)
-        self.attention = nn.Linear(units, 1) if pooling == "attention" else None
-        self.dropout = nn.Dropout(dropout)
-        self.width = units
-
-    def layer_weights(self) -> torch.Tensor:
-        return torch.softmax(self.layer_logits, dim=0)
-
-    def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
-        if self.layer_norm:
-            x = F.layer_norm(x, (x.shape[-1],))
-        mixed = torch.einsum("ntld,l->ntd", x, self.layer_weights())
-        h = self.dropout(self.projection(mixed))  # [N, T, units]
-        valid = torch.arange(h.shape[1], device=h.device)[None, :] < lengths.clamp(min=1)[:, None].to(h.device)
-        if self.attention is None:
-            weights = valid.to(h.dtype) / valid.sum(dim=1, keepdim=True).to(h.dtype)
-        else:
-            scores = self.attention(h).squeeze(-1).masked_fill(~valid, float("-inf"))
-            weights = torch.softmax(scores, dim=1)
-        return torch.einsum("ntu,nt->nu", h, weights)
+if TYPE_CHECKING:  # torch and the network classes are imported when a network is built
+    from torch import nn
 
 
 class SuperbDownstream(TorchModel):
@@ -87,6 +57,8 @@ class SuperbDownstream(TorchModel):
                                 "SD); 'none' by default, the layer norm scales each frame")
 
     def build_trunk(self, input_shape: tuple[int, ...]) -> tuple[nn.Module, int]:
+        from .layers import WeightedLayerPooling
+
         if len(input_shape) != 3:
             raise ValueError(f"{self.name} takes [frames, layers, width] clips (ssl-encoder-layers), got shape "
                              f"{input_shape}")

@@ -17,18 +17,20 @@ import os
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator, Literal, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Literal, Sequence
 
 import numpy as np
-import torch
 from pydantic import Field
-from torch import nn
 
 from avbench.contract import Params, RunContext
 
+if TYPE_CHECKING:  # torch is imported by the functions that train or predict, not with the plugin
+    import torch
+    from torch import nn
+
 #: A training-time augmentation: the inputs of one batch (already on the device) and a seeded CPU generator in,
 #: augmented inputs of the same shapes out.
-BatchAugment = Callable[[tuple[torch.Tensor, ...], torch.Generator], tuple[torch.Tensor, ...]]
+BatchAugment = Callable[[tuple["torch.Tensor", ...], "torch.Generator"], tuple["torch.Tensor", ...]]
 
 
 class TrainParams(Params):
@@ -81,6 +83,8 @@ def resolve_device(requested: str, context: RunContext | None = None) -> torch.d
 
     Asking for ``cuda`` on a machine without it is an error rather than a silent fall-back.
     """
+    import torch
+
     if requested == "auto" and context is not None:
         requested = context.device
     if requested == "auto":
@@ -98,6 +102,8 @@ def torch_runtime(seed: int, device: torch.device, *, deterministic: bool = True
     The global RNG state is forked so one model's training does not shift
     another's random stream in the same worker process.
     """
+    import torch
+
     previous_threads = torch.get_num_threads()
     previous_det = torch.are_deterministic_algorithms_enabled()
     previous_warn = torch.is_deterministic_algorithms_warn_only_enabled()
@@ -138,6 +144,8 @@ def holdout_split(y: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarray
 
 def class_weights(y: np.ndarray, n_classes: int) -> torch.Tensor:
     """``n / (k * count)`` per class (scikit-learn's "balanced"); classes absent from ``y`` weigh 0."""
+    import torch
+
     counts = np.bincount(y, minlength=n_classes).astype(np.float64)
     present = counts > 0
     weights = np.zeros(n_classes)
@@ -157,12 +165,16 @@ class TrainResult:
 
 
 def _batches(n: int, batch_size: int, generator: torch.Generator | None) -> Iterator[torch.Tensor]:
+    import torch
+
     order = torch.randperm(n, generator=generator) if generator is not None else torch.arange(n)
     for start in range(0, n, batch_size):
         yield order[start:start + batch_size]
 
 
 def _to_device(arrays: Sequence[np.ndarray], index: torch.Tensor, device: torch.device) -> tuple[torch.Tensor, ...]:
+    import torch
+
     idx = index.numpy()
     return tuple(torch.from_numpy(np.ascontiguousarray(a[idx])).to(device) for a in arrays)
 
@@ -170,6 +182,9 @@ def _to_device(arrays: Sequence[np.ndarray], index: torch.Tensor, device: torch.
 def evaluate(module: nn.Module, inputs: Sequence[np.ndarray], y: np.ndarray, device: torch.device,
              batch_size: int) -> tuple[float, float]:
     """Mean (unweighted) cross-entropy and accuracy of ``module`` on a labelled set."""
+    import torch
+    from torch import nn
+
     logits = predict_logits(module, inputs, device, batch_size)
     target = torch.from_numpy(np.asarray(y, dtype=np.int64))
     loss = nn.functional.cross_entropy(torch.from_numpy(logits), target).item()
@@ -180,6 +195,8 @@ def evaluate(module: nn.Module, inputs: Sequence[np.ndarray], y: np.ndarray, dev
 def predict_logits(module: nn.Module, inputs: Sequence[np.ndarray], device: torch.device,
                    batch_size: int) -> np.ndarray:
     """Raw class scores ``[N, n_classes]`` in eval mode, in input order."""
+    import torch
+
     module.eval()
     n = len(inputs[0])
     out = []
@@ -219,6 +236,9 @@ def train_classifier(
     without improvement when ``config.early_stopping`` is set. Without one the
     last epoch is kept. Call inside :func:`torch_runtime` for seeded runs.
     """
+    import torch
+    from torch import nn
+
     y = np.asarray(y, dtype=np.int64)
     if len(y) == 0:
         raise ValueError(f"{tag}: no training clips")

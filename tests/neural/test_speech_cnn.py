@@ -90,3 +90,32 @@ def test_fit_learns_separable_spectrograms_and_the_same_seed_gives_the_same_prob
         probabilities.append(model.predict_proba(X))
     assert (probabilities[0].argmax(axis=1) == y).mean() >= 0.8
     np.testing.assert_array_equal(probabilities[0], probabilities[1])
+
+
+@pytest.mark.real_data
+def test_the_benchmark_experiment_trains_on_one_real_actor_and_predicts_another(tmp_path):
+    import os
+    import tomllib
+    from pathlib import Path
+
+    from avbench.contract import Clip
+    from avbench_plugins.extractors.audio.mel_maps import LogMel
+
+    root = os.environ.get("AVBENCH_RAVDESS_ROOT")
+    if not root:
+        pytest.skip("AVBENCH_RAVDESS_ROOT is not set (folder of RAVDESS Actor_XX/03-01-*.flac or .wav files)")
+    files = {actor: sorted(Path(root).rglob(f"Actor_{actor}/03-01-*"))[::15][:4] for actor in ("01", "02")}
+    if min(len(f) for f in files.values()) < 4:
+        pytest.skip(f"AVBENCH_RAVDESS_ROOT={root} holds too few Actor_01 / Actor_02 speech files (03-01-*)")
+    config = tomllib.loads((Path(__file__).parents[2] / "benchmark.toml").read_text())
+    branch = config["experiments"]["ravdess-logmel-speech-cnn"]["branches"]["audio"]
+    extractor = LogMel(branch["extractor"]["params"])
+    maps = {actor: [extractor.extract(Clip(clip_id=f.stem, subject=actor, label="neutral", media={"audio": str(f)}))
+                    for f in fs] for actor, fs in files.items()}
+    assert maps["01"][0].shape == (64, 151)
+    labels = np.array([int(f.stem.split("-")[2]) - 1 for f in files["01"]])
+    model = SpeechCnn({**branch["model"]["params"], "max_epochs": 2, "device": "cpu", "num_threads": 1})
+    model.setup(RunContext(cache_dir=tmp_path, seed=0))
+    probabilities = model.fit(maps["01"], labels, n_classes=8).predict_proba(maps["02"])
+    assert probabilities.shape == (4, 8) and np.isfinite(probabilities).all()
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-5)

@@ -334,6 +334,10 @@ def _silent(_line: str) -> None:
     pass
 
 
+#: Experiments named on a summary line of those waiting for a file or a modality (the rest counted).
+NAMED_WAITING = 4
+
+
 def unconfigured_lines(plan: Plan, config: Any, errors: Sequence[dict[str, Any]]) -> list[str]:
     """One line per cause of the experiments skipped for what is not configured here.
 
@@ -353,8 +357,10 @@ def unconfigured_lines(plan: Plan, config: Any, errors: Sequence[dict[str, Any]]
             variables = " and ".join(config.datasets[d].env_var(d) for d in cause)
             flags = " ".join(f"--data {d}=PATH" for d in cause)
             lines.append(f"{' + '.join(cause)}: {count} for {variables} (or {flags})")
-        else:
-            lines.append(f"{count} for: {cause[1]}")
+        else:  # a file or a modality: say which experiments need it (a few by name)
+            shown = sorted(names)[:NAMED_WAITING]
+            more = f", ... {len(names) - len(shown)} more" if len(names) > len(shown) else ""
+            lines.append(f"{count} ({', '.join(shown)}{more}) for: {cause[1]}")
     return lines
 
 

@@ -38,7 +38,7 @@ def test_a_video_experiment_on_an_audio_only_copy_is_skipped_not_failed(probe_pl
     path.write_text(BENCHMARK.format(root=audio_only_tree(tmp_path / "ravdess")))
     result = run_cli(path, env=cli_env(tmp_path / "cache", AVBENCH_RAVDESS_ROOT=""))
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "SKIPPED (not configured here) 1 experiment waits for: dataset 'ravdess'" in result.stderr
+    assert "SKIPPED (not configured here) 1 experiment waits (video) for: dataset 'ravdess'" in result.stderr
     assert "has no video media (has: audio)" in result.stderr
     assert "failed extraction" not in result.stderr
     assert "video-table" not in result.stderr  # a video extractor that reads a table, not the video, runs

@@ -118,6 +118,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--root", default=os.environ.get("AVBENCH_RAVDESS_ROOT"),
                         help="RAVDESS speech folder (default: $AVBENCH_RAVDESS_ROOT)")
     parser.add_argument("--workers", type=int, default=2, help="avbench worker processes and joblib jobs")
+    parser.add_argument("--record", type=Path, metavar="JSON",
+                        help="merge the figures into this file (e.g. leaderboards/avbench/performance.json)")
     parser.add_argument("--per-class", type=int, default=None,
                         help="a quick look: only the first N clips of each actor and emotion (default: all)")
     args = parser.parse_args(argv)
@@ -210,7 +212,18 @@ def main(argv: list[str] | None = None) -> int:
     print(f"same features: {'yes' if same_features else 'NO'} (largest relative difference {worst:.2e}); "
           f"same predictions: {'yes' if not mismatched else 'NO, folds ' + ', '.join(mismatched)} "
           f"({len(units) - len(mismatched)}/{len(units)} folds)")
-    return 0 if same_features and not mismatched else 1
+    equal = same_features and not mismatched
+    if args.record and equal:
+        from record import record
+
+        record(args.record, "runner_speed", {
+            "clips": n, "folds": len(units), "workers": args.workers,
+            "extraction": {"avbench_s": round(extract_wall, 2), "librosa_loop_s": round(loop_wall, 2),
+                           "ratio": round(loop_wall / extract_wall, 2)},
+            "folds_stage": {"avbench_s": round(folds_wall, 2), "joblib_s": round(joblib_wall, 2),
+                            "ratio": round(joblib_wall / folds_wall, 2)},
+            "outputs_equal": True})
+    return 0 if equal else 1
 
 
 if __name__ == "__main__":

@@ -105,6 +105,8 @@ def render_leaderboard(config: BenchmarkConfig, base: Path, registry: Registry |
         "stale_rows": [f"{r['experiment']} / {r['protocol']}" for r in rows if r.get("stale")],
         "partial_rows": [f"{r['experiment']} / {r['protocol']}" for r in rows if r.get("status") == "partial"],
     })
+    if performance := _read_json(board / "performance.json"):  # the benchmark scripts' figures (--record)
+        meta["performance"] = performance
     write_json(board / "metadata.json", meta)
     markdown = board / "README.md"
     write_bytes(markdown, render_markdown(rows, meta, metrics).encode())

@@ -20,11 +20,12 @@ GPUS_VARIABLE = "AVBENCH_GPUS"
 
 
 def unit_wants_cuda(unit: Any) -> bool:
-    """Whether a work unit runs a plugin on CUDA: an extraction chunk its extractor; a fold any of its
-    plugins (a fold runs its extractors too: to time latency, or to redo a damaged cache entry)."""
+    """Whether a work unit runs a plugin on CUDA: an extraction chunk any of its extractor settings; a fold
+    any of its plugins (a fold runs its extractors too: to time latency, or to redo a damaged cache entry)."""
     extractor = getattr(unit, "extractor", None)
     if extractor is not None:
-        return bool(getattr(extractor, "cuda", False))
+        specs = getattr(unit, "specs", (extractor,))  # a chunk may carry several settings of one modality
+        return any(getattr(spec, "cuda", False) for spec in specs)
     specs = [getattr(unit, "fusion", None)]
     for branch in getattr(unit, "branches", ()):
         specs += [branch.extractor, branch.model, branch.augment]

@@ -170,3 +170,16 @@ def test_a_device_setting_is_cuda_when_it_or_the_runs_device_says_so(requested, 
     plugin.setup(RunContext(device=run_device))
     assert plugin.device_is_cuda(requested) is expected
     assert plugin.wants_cuda() is False  # plugins run on the CPU unless they say otherwise
+
+
+def test_an_extraction_chunk_wants_cuda_when_any_of_its_settings_does():
+    """A chunk carries every setting of one modality over the same clips (each clip decoded once)."""
+    from avbench.contract import RunContext
+    from avbench.runner.gpu_slots import unit_wants_cuda
+    from avbench.runner.units import ExtractTask, PluginSpec
+
+    cpu, gpu = PluginSpec("mfcc-stats", "1", {}), PluginSpec("fer-posteriors", "1", {}, cuda=True)
+    context = RunContext(cache_dir=Path("/tmp"))
+    assert not unit_wants_cuda(ExtractTask(cpu, (), (), context))
+    assert unit_wants_cuda(ExtractTask(cpu, (), (), context, others=(gpu,)))
+    assert unit_wants_cuda(ExtractTask(gpu, (), (), context, others=(cpu,)))

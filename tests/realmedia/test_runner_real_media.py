@@ -65,6 +65,8 @@ def run(crema_d_root: Path, ravdess_video_tree: Path, tmp_path_factory) -> tuple
     path.write_text(BENCHMARK.format(crema_d=crema_d_root, ravdess=ravdess_video_tree))
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("AVBENCH_CACHE", str(folder / "cache"))
+        for variable in ("AVBENCH_RAVDESS_ROOT", "AVBENCH_CREMA_D_ROOT"):  # they would win over the roots above
+            patch.delenv(variable, raising=False)
         summary = run_benchmark(path, progress=False)
     return summary, folder / "runs" / "realmedia"
 

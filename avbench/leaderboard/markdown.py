@@ -53,9 +53,10 @@ def spread_cell(value: Any) -> str:
     return _pct(value)
 
 
-def versus_best_cell(row: dict[str, Any]) -> str:
+def versus_best_cell(row: dict[str, Any], best: str = "**best**") -> str:
+    """The row against the table's best: ``best`` itself, tied (with Δ), or Δ [CI], p."""
     if row.get("is_best"):
-        return "**best**"
+        return best
     if row.get("vs_best_p") is None:
         return ""
     delta = (f"Δ {100 * row['vs_best_difference']:+.1f} [{100 * row['vs_best_ci_low']:+.1f}, "

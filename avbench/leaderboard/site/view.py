@@ -16,6 +16,7 @@ from typing import Any
 
 from ..markdown import (
     METRIC_LABELS, computed_with_cell, folds_cell, is_cross_corpus, metric_cell, notes, seeds_cell,
+    versus_best_cell,
 )
 from ..reported import reported_cell
 from ..uncertainty import RANKING_METRIC, group_key
@@ -124,16 +125,6 @@ def status_text(row: dict[str, Any]) -> str:
     return status
 
 
-def versus_best_text(row: dict[str, Any]) -> str:
-    if row.get("is_best"):
-        return "best"
-    if row.get("vs_best_p") is None:
-        return ""
-    delta = (f"Δ {100 * row['vs_best_difference']:+.1f} [{100 * row['vs_best_ci_low']:+.1f}, "
-             f"{100 * row['vs_best_ci_high']:+.1f}], p={row['vs_best_p']:.3f}")
-    return f"tied ({delta})" if row.get("tied_with_best") else delta
-
-
 def latency_text(row: dict[str, Any]) -> str:
     if _number(row.get("latency_p50_ms")) is None:
         return ""
@@ -161,7 +152,7 @@ def row_view(row: dict[str, Any], metrics: list[str], modality: str) -> RowView:
     cells["folds"] = _num_cell(folds_cell(row), row.get("folds") or 0)
     cells["seeds"] = _num_cell(seeds_cell(row), len(row.get("seeds") or []))
     cells["vs_best"] = Cell("", "") if stale else _num_cell(
-        versus_best_text(row), 0.0 if row.get("is_best") else row.get("vs_best_difference"))
+        versus_best_cell(row, best="best"), 0.0 if row.get("is_best") else row.get("vs_best_difference"))
     reported_value = next((row.get(f"reported_{m}") for m in ("accuracy", "uar", "macro_f1")
                            if row.get(f"reported_{m}") is not None), None)
     cells["reported"] = _num_cell(reported_cell(row), reported_value)
@@ -285,7 +276,7 @@ def experiment_sections(rows: list[dict[str, Any]], metrics: list[str], declared
                 {"name": METRIC_LABELS.get(m, m), "pooled": metric_cell(row, m),
                  "fold_mean": _pct(row.get(f"{m}_mean")), "fold_sd": _pct(row.get(f"{m}_fold_sd")),
                  "seed_sd": _pct(row.get(f"{m}_seed_sd"))} for m in metrics],
-            "versus_best": "" if stale else versus_best_text(row), "reported": reported_cell(row),
+            "versus_best": "" if stale else versus_best_cell(row, best="best"), "reported": reported_cell(row),
             "reported_elsewhere": row.get("reported_elsewhere") or "",
             "latency": "" if stale else latency_text(row), "folds": folds_cell(row), "seeds": seeds_cell(row),
             "test_clips": row.get("test_clips"), "test_subjects": row.get("test_subjects"),

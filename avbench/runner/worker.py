@@ -194,6 +194,7 @@ class LoadedFeatures:
         self.rows_of: dict[str, int] = {}
         self.stacked: np.ndarray | None = None
         self.single: dict[str, np.ndarray] = {}
+        self.scanned: set[tuple[str, str]] = set()  # (clip table, branch) whose entries were read in already
 
     def __contains__(self, key: str) -> bool:
         return key in self.rows_of or key in self.single
@@ -266,6 +267,10 @@ class FoldData:
         _loaded_features[memo_key] = loaded  # most recently used last
         while len(_loaded_features) > 1 and sum(f.nbytes for f in _loaded_features.values()) > LOADED_BYTES:
             _loaded_features.pop(next(iter(_loaded_features)))
+        scan = (str(unit.table_path), branch.name)
+        if scan in loaded.scanned:  # this experiment's entries were read once already: later folds reuse them
+            return loaded
+        loaded.scanned.add(scan)
         table = self.table  # every clip of the experiment: one bulk read serves all its folds
         wanted = [k for c, k in zip(table.ids, table.feature_keys[branch.name])
                   if c not in table.skipped and k not in loaded]

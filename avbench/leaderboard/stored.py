@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
-
-import polars as pl
+from typing import TYPE_CHECKING, Any
 
 from avbench.storage.fold_store import CHECKSUM_KEY, CorruptResultError, read_predictions, read_record
+
+if TYPE_CHECKING:
+    import polars as pl
 
 REQUIRED_KEYS = ("experiment", "protocol", "seed", "fold", "status")
 PREDICTION_COLUMNS = ("clip_id", "subject", "label_index", "predicted_index")
@@ -84,6 +85,8 @@ def predictions_path(record: dict[str, Any]) -> Path:
 
 def read_fold_predictions(record: dict[str, Any]) -> pl.DataFrame:
     """The predictions of a stored ``ok`` fold, verified against their record; raises CorruptResultError."""
+    import polars as pl
+
     path = Path(record["_path"])
     parquet = predictions_path(record)
     if record.get("_unverified") or "predictions_sha256" not in record:

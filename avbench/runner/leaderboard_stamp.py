@@ -2,7 +2,8 @@
 
 Rendering reads every stored fold, resolves every experiment's plugins (importing torch and the rest)
 and draws figures: seconds of work that a rerun with nothing to compute should not pay. What it is
-made of: the loaded config, the stored fold records and predictions (by size and modification time),
+made of: the loaded config, the stored fold records and predictions, local and submitted (by size and
+modification time),
 the run folder's ``extraction-stats.json`` and ``not-run.json``, the installed plugins and avbench's
 own source (:func:`installed_stamp`: every source file by size and modification time), the ``AVBENCH_*``
 variables (resources change which rows can be checked) and the rendered files themselves. Their digest is kept in the run
@@ -21,6 +22,7 @@ from typing import Any, Iterable, Sequence
 
 from avbench.cache.feature_cache import stable_hash
 from avbench.config.schema import BenchmarkConfig
+from avbench.leaderboard.stored import SUBMITTED
 from avbench.registry import ENTRY_POINT_GROUP, Registry
 from avbench.storage.atomic import write_json
 
@@ -79,7 +81,8 @@ def installed_stamp() -> list[Any]:
 
 def leaderboard_inputs(config: BenchmarkConfig, output_dir: Path, only: Sequence[str] | None) -> str:
     """A digest of everything the leaderboard is rendered from (see the module's docstring)."""
-    stored = sorted(output_dir.glob("*/*/seed-*/*"))
+    stored = sorted([*output_dir.glob("*/*/seed-*/*"),  # local folds, and those submitted (avbench import)
+                     *(output_dir / SUBMITTED).glob("*/*/*/seed-*/*")])
     return stable_hash({
         "config": config.model_dump(mode="json"), "only": list(only or []),
         "stored": _stats(stored, output_dir),

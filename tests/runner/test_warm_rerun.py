@@ -41,3 +41,24 @@ def test_the_run_command_does_not_import_the_other_commands_modules():
             "'avbench.cli.check_command', 'sklearn') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_a_submitted_fold_added_or_removed_changes_what_the_leaderboard_is_made_of(toy_benchmark, tmp_path):
+    """A submitted row must not outlive its folds: they are among the leaderboard's inputs like local ones."""
+    from avbench.config.loader import load_config
+    from avbench.registry import get_registry
+    from avbench.runner.leaderboard_stamp import leaderboard_inputs
+
+    config = load_config(toy_benchmark(), get_registry())
+    output = tmp_path / "runs" / "toy"
+    local = output / "exp" / "loso" / "seed-0" / "subject-1.json"
+    local.parent.mkdir(parents=True)
+    local.write_text("{}")
+    before = leaderboard_inputs(config, output, None)
+    submitted = output / "submitted" / "someone" / "exp" / "loso" / "seed-0" / "subject-1.json"
+    submitted.parent.mkdir(parents=True)
+    submitted.write_text("{}")
+    with_submitted = leaderboard_inputs(config, output, None)
+    assert with_submitted != before
+    submitted.unlink()
+    assert leaderboard_inputs(config, output, None) == before

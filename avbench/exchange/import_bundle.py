@@ -105,7 +105,8 @@ def _read_folds(folder: Path, result: Validation) -> None:
 
 
 def _check_against_config(result: Validation, config: BenchmarkConfig, registry: Registry, base: Path) -> None:
-    from avbench.leaderboard.freshness import current_setups, setup_changes
+    from avbench.leaderboard.freshness import (current_setups, record_config_fingerprint, setup_changes,
+                                               without_devices)
 
     wanted = {(f.record["experiment"], f.record["protocol"]) for f in result.folds}
     known = {(e, p) for e, p in wanted if e in config.experiments and p in config.experiments[e].protocols}
@@ -121,16 +122,16 @@ def _check_against_config(result: Validation, config: BenchmarkConfig, registry:
         if current.fingerprint is None:
             result.problems.append(f"{name}: cannot be checked against the config here ({current.unknown_because})")
             continue
-        if record.get("config_fingerprint") != current.fingerprint:
-            changes = setup_changes(record.get("setup") or {}, current.identity)
+        if stable_hash(record.get("setup")) != record.get("config_fingerprint"):
+            result.problems.append(f"{name}: its stored setup does not hash to its config_fingerprint")
+            continue
+        if record_config_fingerprint(record) != current.fingerprint:  # devices set aside: a GPU's run is accepted
+            changes = setup_changes(without_devices(record.get("setup") or {}), without_devices(current.identity))
             result.problems.append(f"{name}: config_fingerprint {str(record.get('config_fingerprint'))[:12]} is not "
                                    f"the maintainer's {current.fingerprint[:12]}"
                                    + (f" ({'; '.join(changes[:3])})" if changes else ""))
             continue
-        if stable_hash(record.get("setup")) != current.fingerprint:
-            result.problems.append(f"{name}: its stored setup does not hash to its config_fingerprint")
-            continue
-        _check_fold(result, fold, name, current.identity)
+        _check_fold(result, fold, name, record["setup"])  # the setup as run there: its devices are in the keys
 
 
 def _check_fold(result: Validation, fold: BundleFold, name: str, identity: dict[str, Any]) -> None:

@@ -97,9 +97,7 @@ def verify_bundle(bundle: str | Path, config_path: str | Path, k: int, seed: int
         by_fingerprint = {u.fingerprint: u for u in units}
         missing = [f for f in chosen if f.record["fingerprint"] not in by_fingerprint]
         if missing:
-            raise BundleError([f"{_where(f)}: cannot be recomputed here: the data configured here gives no fold "
-                               "of this fingerprint (its dataset is not configured, or the copy here differs)"
-                               for f in missing])
+            raise BundleError([f"{_where(f)}: cannot be recomputed here: " + _why_no_fold(f) for f in missing])
         log(f"recomputing {len(chosen)} of the bundle's {len(check.folds)} fold(s)")
         verdicts = []
         with tempfile.TemporaryDirectory(prefix="avbench-verify-") as tmp:
@@ -124,6 +122,17 @@ def verify_bundle(bundle: str | Path, config_path: str | Path, k: int, seed: int
                 agrees, detail = compare_predictions(fold.predictions, local, tolerance)
                 verdicts.append(FoldVerdict(_where(fold), agrees, detail))
     return verdicts
+
+
+def _why_no_fold(fold: BundleFold) -> str:
+    from avbench.leaderboard.freshness import setup_devices
+
+    devices = setup_devices(fold.record.get("setup"))
+    if devices:  # the same config, run on a GPU there: here it plans for the CPU, under other keys
+        return (f"it ran plugins on {', '.join(sorted(devices))} there, which gives other bytes than this "
+                "machine's devices (run verify where that device is)")
+    return ("the data configured here gives no fold of this fingerprint (its dataset is not configured, the copy "
+            "here differs, or a plugin runs on CUDA here)")
 
 
 def _where(fold: BundleFold) -> str:

@@ -5,6 +5,10 @@ The runner stores in each fold record the hash of the experiment's identity (``c
 the identity is recomputed from the config and the registry alone, so a row computed under another
 setup is *stale* (never shown beside the new description), and a row missing folds or seeds is
 *partial* ("k of n folds").
+
+The device is set aside when comparing setups: a plugin that ran on CUDA has ``device: cuda`` in its
+identity (so its features and folds never share keys with the CPU's), and the same config run on a GPU
+machine is still the current config on one without. The row says which devices its folds ran on.
 """
 
 from __future__ import annotations
@@ -43,15 +47,45 @@ def current_setups(config: BenchmarkConfig, registry: Registry, base: Path,
             except Exception as exc:  # a plugin that cannot be set up here: freshness unknown, said so
                 out[(name, protocol)] = CurrentSetup(None, None, f"{type(exc).__name__}: {exc}".splitlines()[0])
                 continue
-            out[(name, protocol)] = CurrentSetup(stable_hash(identity), identity)
+            out[(name, protocol)] = CurrentSetup(setup_fingerprint(identity), identity)
     return out
 
 
+def without_devices(identity: Any) -> Any:
+    """``identity`` with every plugin's ``device`` entry left out (see the module's docstring)."""
+    if isinstance(identity, dict):
+        plugin_like = "plugin" in identity and "params" in identity
+        return {k: without_devices(v) for k, v in identity.items() if not (plugin_like and k == "device")}
+    if isinstance(identity, list):
+        return [without_devices(v) for v in identity]
+    return identity
+
+
+def setup_fingerprint(identity: dict[str, Any]) -> str:
+    """The hash setups are compared by: the identity's, devices set aside (unchanged for CPU-only setups)."""
+    return stable_hash(without_devices(identity))
+
+
 def record_config_fingerprint(record: dict[str, Any]) -> str | None:
-    """The config fingerprint a record was computed under (older records: the hash of their stored setup)."""
-    if record.get("config_fingerprint"):
-        return record["config_fingerprint"]
-    return stable_hash(record["setup"]) if record.get("setup") else None
+    """The setup a record was computed under, as :func:`setup_fingerprint` (older records: their stored hash).
+
+    A record whose stored setup does not hash to its ``config_fingerprint`` keeps that fingerprint, which
+    then matches no config.
+    """
+    setup, stored = record.get("setup"), record.get("config_fingerprint")
+    if setup and (not stored or stable_hash(setup) == stored):
+        return setup_fingerprint(setup)
+    return stored or None
+
+
+def setup_devices(setup: Any) -> set[str]:
+    """The devices a stored setup names for its plugins (``cuda``); empty for CPU-only setups."""
+    if isinstance(setup, dict):
+        own = {str(setup["device"])} if "plugin" in setup and "params" in setup and setup.get("device") else set()
+        return own.union(*(setup_devices(v) for v in setup.values()))
+    if isinstance(setup, list):
+        return set().union(*(setup_devices(v) for v in setup))
+    return set()
 
 
 @dataclass

@@ -19,7 +19,7 @@ from avbench.metrics.classification import METRICS, confusion, per_class_recall
 from avbench.storage.fold_store import CorruptResultError
 
 from .breakdowns import breakdown_fields
-from .freshness import CurrentSetup, Selection
+from .freshness import CurrentSetup, Selection, setup_devices
 from .stored import predictions_path, read_fold_predictions
 
 
@@ -171,6 +171,7 @@ def provenance_fields(ok: list[dict[str, Any]]) -> dict[str, Any]:
                                           for k, v in sorted(libraries.items())}, sort_keys=True),
         "computed_torch_threads": ", ".join(sorted({str(c.get("torch_threads")) for c in entries
                                                     if c.get("torch_threads") is not None})),
-        "computed_device": ", ".join(sorted({str(c.get("device")) for c in entries if c.get("device")})),
+        "computed_device": ", ".join(sorted({str(c.get("device")) for c in entries if c.get("device")}
+                                            | {d for r in ok for d in setup_devices(r.get("setup"))})),
         "computed_with_folds": len(entries),
     }

@@ -7,7 +7,7 @@ import json
 import os
 import re
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Collection, Iterator, Sequence
 
@@ -81,6 +81,14 @@ def resolve_spec(registry: Registry, ref: PluginRef, kind: PluginKind, context: 
     plugin = registry.create(ref.model_dump(), kind, context)
     return PluginSpec(ref.plugin, plugin.version, plugin.get_params(), plugin.cache_salt(),
                       registry.info(ref.plugin).module, input_hashes(plugin, hashes), cuda=plugin.wants_cuda())
+
+
+def pinned_device(context: RunContext, specs: Sequence[PluginSpec | None]) -> RunContext:
+    """``context`` for a unit of ``specs``: a run device of ``auto`` becomes what planning found (``cuda`` when one
+    of them runs on CUDA, else ``cpu``), so a worker resolves ``auto`` as the unit's keys say, whatever it sees."""
+    if context.device != "auto":
+        return context
+    return replace(context, device="cuda" if any(s is not None and s.cuda for s in specs) else "cpu")
 
 
 def cache_dir_for(config: BenchmarkConfig, base: Path) -> Path:
@@ -356,7 +364,8 @@ def extraction_tasks(plan: Plan, known_bad: Collection[str] = ()) -> list[Extrac
         if group is None or len(members) == 1:
             for spec, clips, keys in members:
                 for i in range(0, len(clips), CHUNK):
-                    tasks.append(ExtractTask(spec, tuple(clips[i:i + CHUNK]), tuple(keys[i:i + CHUNK]), plan.context))
+                    tasks.append(ExtractTask(spec, tuple(clips[i:i + CHUNK]), tuple(keys[i:i + CHUNK]),
+                                             pinned_device(plan.context, [spec])))
             continue
         tasks.extend(_shared_tasks(members, plan.context))
     return tasks
@@ -389,7 +398,8 @@ def _shared_tasks(members: list[tuple[PluginSpec, list[Clip], list[str]]], conte
         chunk = [(clip, s, key) for clip, wanted in ordered[i:i + CHUNK] for s, key in wanted]
         used = sorted({s for _, s, _ in chunk})  # the task's own specs: the first is its ``extractor``
         position = {s: n for n, s in enumerate(used)}
-        tasks.append(ExtractTask(specs[used[0]], tuple(c for c, _, _ in chunk), tuple(k for _, _, k in chunk), context,
+        tasks.append(ExtractTask(specs[used[0]], tuple(c for c, _, _ in chunk), tuple(k for _, _, k in chunk),
+                                 pinned_device(context, [specs[s] for s in used]),
                                  others=tuple(specs[s] for s in used[1:]),
                                  spec_of=tuple(position[s] for _, s, _ in chunk)))
     return tasks
@@ -657,13 +667,14 @@ def iter_fold_units(plan: Plan, config: BenchmarkConfig, registry: Registry, ski
                         "description": exp.config.description,
                         "protocol_folds": [f.name for f in folds], "planned_seeds": list(seeds),
                         "extraction_diagnostics": diagnostics_summary(exp, diagnostics or {})}
+            unit_specs = [exp.fusion, *(s for b in exp.branches for s in (b.extractor, b.model, b.augment))]
             for seed in seeds:
                 for rows in folds:
                     yield FoldUnit(
                         benchmark=plan.benchmark, experiment=exp.name, protocol=protocol_spec,
                         protocol_key=protocol_key, rows=rows, seed=seed, classes=exp.classes,
                         branches=exp.branches, fusion=exp.fusion, table_path=table_path,
-                        context=RunContext(plan.context.cache_dir, plan.context.device, seed, plan.context.resources),
+                        context=replace(pinned_device(plan.context, unit_specs), seed=seed),
                         result_dir=plan.output_dir / exp.name / protocol_key / f"seed-{seed}",
                         experiment_fingerprint=exp_fp,
                         latency_clips=config.benchmark.latency_clips if first else 0,

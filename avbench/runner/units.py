@@ -42,10 +42,12 @@ class PluginSpec:
     @property
     def identity(self) -> dict[str, Any]:
         """Everything about the plugin that can change its output (input files only when it declares some,
-        so the keys of plugins that read none stay as they were)."""
+        and ``device: cuda`` only when it runs on CUDA, so the keys of other plugins stay as they were)."""
         identity = {"plugin": self.plugin, "version": self.version, "params": dict(self.params), "salt": self.salt}
         if self.inputs:
             identity["inputs"] = dict(sorted(self.inputs.items()))
+        if self.cuda:  # CUDA kernels give other bytes than the CPU's; CPU identities stay as they were
+            identity["device"] = "cuda"
         return identity
 
 

@@ -153,6 +153,16 @@ class Plugin:
         """
         return []
 
+    @classmethod
+    def warm_up(cls) -> None:
+        """Load ahead of the work what the first call would load on its own (heavy libraries, compiled kernels).
+
+        A worker calls it once when it starts, while the main process is still planning, so that this
+        start-up overlaps planning instead of delaying the first clip. It must not change any result and
+        needs no parameters, files or GPU; what it raises is ignored (the unit meets it and says so).
+        The default does nothing.
+        """
+
     def wants_cuda(self) -> bool:
         """Whether this plugin runs on CUDA here; the runner then gives each unit using it a GPU slot.
 

@@ -21,11 +21,11 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 from multiprocessing.connection import wait
-from typing import Any, Callable, Iterable, Iterator, Protocol, TypeVar
+from typing import Any, Callable, Iterable, Iterator, Protocol, Sequence, TypeVar
 
 from .failures import UnitFailure, UnitTimedOut, WorkerDied, describe_exit
 from .gpu_slots import GpuSlots, slot_devices, unit_wants_cuda, visible_gpus
-from .worker_process import worker_main
+from .worker_process import WARM_UP, worker_main
 
 U = TypeVar("U")
 R = TypeVar("R")
@@ -58,6 +58,10 @@ class Executor(Protocol):
     def close(self) -> None:
         ...
 
+    def warm(self, plugins: Sequence[tuple[str, str]]) -> None:
+        """Get workers ready for units of ``plugins`` (``(module, class name)``) while the caller goes on planning."""
+        ...
+
 
 class UnitRaised(UnitFailure):
     """The work function raised instead of returning (work functions record their own errors, so rare)."""
@@ -70,6 +74,7 @@ class _Worker:
     process: Any
     connection: Any
     slot: int | None = None  # the GPU slot it was started for; None: a worker that sees no GPU
+    warming: bool = False  # asked to warm up and given no unit since: it may still be importing
 
 
 @dataclass
@@ -106,6 +111,23 @@ class LocalProcessExecutor:
             process.start()
         child.close()
         return _Worker(process, parent, slot)
+
+    def warm(self, plugins: Sequence[tuple[str, str]]) -> None:
+        """Start the CPU workers now; each loads ``plugins`` (:meth:`Plugin.warm_up`) before its first unit.
+
+        Their start-up (interpreter, imports, compiled kernels) then overlaps the caller's planning instead
+        of delaying the first unit. Nothing comes back: units sent later queue behind the warm-up.
+        """
+        cpu_busy = sum(1 for w, _ in self._busy.values() if w.slot is None)
+        while len(self._idle) + cpu_busy < self.workers:
+            worker = self._start_worker()
+            try:
+                worker.connection.send((WARM_UP, tuple(plugins)))
+            except (BrokenPipeError, EOFError, OSError):  # it died at start: units will say so if it happens again
+                self._discard(worker, kill=True)
+                return
+            worker.warming = True
+            self._idle.append(worker)
 
     def _devices_of(self, slot: int | None) -> str | None:
         """``CUDA_VISIBLE_DEVICES`` for a worker: its slot's GPUs, none while GPUs are scheduled, else as is."""
@@ -165,6 +187,7 @@ class LocalProcessExecutor:
         while queue or self._busy:
             for unit, slot in list(self._placed(queue)):
                 worker = self._worker_for(slot)
+                worker.warming = False
                 try:
                     worker.connection.send((fn, unit))
                 except (BrokenPipeError, EOFError, OSError):  # the worker died before taking the unit
@@ -246,6 +269,9 @@ class LocalProcessExecutor:
             self._discard(worker, kill=True)
         self._busy.clear()
         idle = [*self._idle, *self._gpu_idle.values()]
+        for worker in [w for w in idle if w.warming]:  # never used, maybe mid-import: nothing to wait for
+            self._discard(worker, kill=True)
+        idle = [w for w in idle if not w.warming]
         for worker in idle:
             try:
                 worker.connection.send(None)

@@ -31,7 +31,7 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, TypeVar
+from typing import Any, Callable, Iterable, Iterator, Sequence, TypeVar
 
 from avbench.contract.errors import AvbenchError
 
@@ -238,6 +238,9 @@ class RayExecutor:
         if kind == "result":
             return payload
         return LocalProcessExecutor._raised(payload, _Progress(task.progress))
+
+    def warm(self, plugins: Sequence[tuple[str, str]]) -> None:
+        """Nothing: Ray starts and keeps its own worker processes."""
 
     def close(self) -> None:
         """Cancel what still runs; disconnect from Ray when this executor connected."""

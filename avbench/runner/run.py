@@ -15,6 +15,7 @@ Failure model (the README's "When things fail" says the same for users):
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import sys
 import threading
@@ -295,15 +296,39 @@ def run_benchmark(config_path: str | Path, only: Sequence[str] | None = None,
     config = with_executor(load_config(config_path, registry, data_overrides), executor, address)
     base = config_path.parent
     with _SignalGuard():
-        plan = build_plan(config, registry, base, only, data_overrides, log=log, strict=strict,
-                          detail=log if verbose else _silent)
-        with run_folder_lock(plan.output_dir, log):
-            summary = _run_plan(plan, config, registry, workers, progress, log, strict, retry_failed, verbose)
-            if render:  # again only when something it is made of changed
-                from .leaderboard_stamp import render_unless_unchanged
+        pool = make_executor(workers or config.benchmark.workers, config.benchmark)
+        with contextlib.closing(pool):
+            if targets := warm_up_targets(config, registry, only):  # workers start up while this plans
+                pool.warm(targets)
+            plan = build_plan(config, registry, base, only, data_overrides, log=log, strict=strict,
+                              detail=log if verbose else _silent)
+            with run_folder_lock(plan.output_dir, log):
+                summary = _run_plan(plan, config, registry, pool, progress, log, strict, retry_failed, verbose)
+                pool.close()  # before rendering: the workers' memory goes back now (closing twice is harmless)
+                if render:  # again only when something it is made of changed
+                    from .leaderboard_stamp import render_unless_unchanged
 
-                summary.leaderboard = render_unless_unchanged(config, base, registry, only=list(plan.experiments))
+                    summary.leaderboard = render_unless_unchanged(config, base, registry,
+                                                                  only=list(plan.experiments))
     return summary
+
+
+def warm_up_targets(config: Any, registry: Registry, only: Sequence[str] | None) -> list[tuple[str, str]]:
+    """The extractor classes of the selected experiments that have something to warm up, as ``(module, name)``."""
+    from avbench.contract import Plugin
+
+    from .plan import select_experiments
+
+    targets: dict[tuple[str, str], None] = {}
+    for name in select_experiments(config, only):
+        for branch in config.experiments[name].branches.values():
+            try:
+                cls = registry.info(branch.extractor.plugin).cls
+            except Exception:  # planning says what is wrong with it
+                continue
+            if getattr(cls.warm_up, "__func__", None) is not Plugin.warm_up.__func__:
+                targets[(cls.__module__, cls.__qualname__)] = None
+    return list(targets)
 
 
 def mark_absent_modalities(plan: Plan, registry: Registry) -> None:
@@ -364,71 +389,67 @@ def unconfigured_lines(plan: Plan, config: Any, errors: Sequence[dict[str, Any]]
     return lines
 
 
-def _run_plan(plan: Plan, config: Any, registry: Registry, workers: int | None, progress: bool,
+def _run_plan(plan: Plan, config: Any, registry: Registry, executor: Executor, progress: bool,
               log: Callable[[str], None], strict: bool, retry_failed: bool, verbose: bool = False) -> RunSummary:
     summary = RunSummary(config.benchmark.name, plan.output_dir, strict=strict)
     mark_absent_modalities(plan, registry)
     memory = BadMediaMemory(plan.output_dir / "clip-errors.json")
     if retry_failed and (count := memory.forget_all()):
         log(f"--retry-failed: {count} remembered bad-media verdict(s) dropped; those clips are extracted again")
-    executor = make_executor(workers or config.benchmark.workers, config.benchmark)
-    try:
-        extraction = run_extraction(plan, executor, progress, memory, config.benchmark.clip_timeout, log)
-        summary.extraction = extraction.stats
-        units, plan_errors = fold_units(plan, config, registry, extraction.bad_media, extraction.diagnostics)
-        summary.planned = len(units)
-        summary.errors.extend(plan_errors)
-        skipped = [err for err in plan_errors if err.get("unconfigured") and not strict]
-        for err in plan_errors:
-            if err in skipped and not verbose:
-                continue
-            word = "SKIPPED" if err in skipped else "NOT RUN (error)"
-            log(f"{word} {err['experiment']}" + (f" / {err['protocol']}" if err['protocol'] else "")
-                + f": {err['error']}")
-        for line in unconfigured_lines(plan, config, skipped):
-            log(f"SKIPPED (not configured here) {line}")
-        if skipped and not verbose:
-            log("(avbench run --verbose names each skipped experiment)")
-        todo = []
-        for unit in units:
-            reason = why_not_done(unit)
-            if reason is None:
-                continue
-            todo.append(unit)
-            if "checksum" in reason or "read back" in reason or "missing" in reason or "prediction rows" in reason:
-                log(f"RECOMPUTING {unit.experiment} / {unit.protocol_key} / {unit.fold.name}: {reason}")
-        summary.skipped = len(units) - len(todo)
-        registry.hook.avbench_run_started(
-            benchmark=plan.benchmark, units=[{**u.describe(), "skip": not any(u is t for t in todo)} for u in units])
-        if summary.skipped:
-            log(f"{summary.skipped} fold(s) already done with the same fingerprint: not recomputed")
-        runnable = deque()
-        for unit in todo:  # a fold whose features failed to extract this run cannot run now
-            missing = _unextracted(unit, extraction.failed)
-            if missing:
-                clip_id, cause = missing[0]
-                _finish_fold(summary, registry, log, failed_record(
-                    unit, f"features of {len(missing)} clip(s) could not be extracted in this run "
-                          f"(first: {clip_id}: {cause}); rerun to retry"))
-            else:
-                runnable.append(unit)
-        attempts: Counter[str] = Counter()
-        with tqdm(total=len(runnable), desc="running folds", unit="fold", disable=not progress or not runnable,
-                  file=sys.stderr) as bar:
-            for unit, record in executor.map_unordered(run_fold, runnable, timeout=config.benchmark.fold_timeout):
-                if isinstance(record, UnitFailure):
-                    where = (f"running fold {unit.fold.name!r} (seed {unit.seed}) of {unit.experiment} / "
-                             f"{unit.protocol_key} with plugin(s) {_plugins_of(unit)}")
-                    if record.retryable and attempts[unit.fingerprint] == 0:
-                        attempts[unit.fingerprint] += 1
-                        log(f"RETRYING: {record.cause} {where}")
-                        runnable.append(unit)
-                        continue
-                    record = failed_record(unit, f"{record.cause} {where}")
-                _finish_fold(summary, registry, log, record)
-                bar.update(1)
-    finally:
-        executor.close()
+    extraction = run_extraction(plan, executor, progress, memory, config.benchmark.clip_timeout, log)
+    summary.extraction = extraction.stats
+    units, plan_errors = fold_units(plan, config, registry, extraction.bad_media, extraction.diagnostics)
+    summary.planned = len(units)
+    summary.errors.extend(plan_errors)
+    skipped = [err for err in plan_errors if err.get("unconfigured") and not strict]
+    for err in plan_errors:
+        if err in skipped and not verbose:
+            continue
+        word = "SKIPPED" if err in skipped else "NOT RUN (error)"
+        log(f"{word} {err['experiment']}" + (f" / {err['protocol']}" if err['protocol'] else "")
+            + f": {err['error']}")
+    for line in unconfigured_lines(plan, config, skipped):
+        log(f"SKIPPED (not configured here) {line}")
+    if skipped and not verbose:
+        log("(avbench run --verbose names each skipped experiment)")
+    todo = []
+    for unit in units:
+        reason = why_not_done(unit)
+        if reason is None:
+            continue
+        todo.append(unit)
+        if "checksum" in reason or "read back" in reason or "missing" in reason or "prediction rows" in reason:
+            log(f"RECOMPUTING {unit.experiment} / {unit.protocol_key} / {unit.fold.name}: {reason}")
+    summary.skipped = len(units) - len(todo)
+    registry.hook.avbench_run_started(
+        benchmark=plan.benchmark, units=[{**u.describe(), "skip": not any(u is t for t in todo)} for u in units])
+    if summary.skipped:
+        log(f"{summary.skipped} fold(s) already done with the same fingerprint: not recomputed")
+    runnable = deque()
+    for unit in todo:  # a fold whose features failed to extract this run cannot run now
+        missing = _unextracted(unit, extraction.failed)
+        if missing:
+            clip_id, cause = missing[0]
+            _finish_fold(summary, registry, log, failed_record(
+                unit, f"features of {len(missing)} clip(s) could not be extracted in this run "
+                      f"(first: {clip_id}: {cause}); rerun to retry"))
+        else:
+            runnable.append(unit)
+    attempts: Counter[str] = Counter()
+    with tqdm(total=len(runnable), desc="running folds", unit="fold", disable=not progress or not runnable,
+              file=sys.stderr) as bar:
+        for unit, record in executor.map_unordered(run_fold, runnable, timeout=config.benchmark.fold_timeout):
+            if isinstance(record, UnitFailure):
+                where = (f"running fold {unit.fold.name!r} (seed {unit.seed}) of {unit.experiment} / "
+                         f"{unit.protocol_key} with plugin(s) {_plugins_of(unit)}")
+                if record.retryable and attempts[unit.fingerprint] == 0:
+                    attempts[unit.fingerprint] += 1
+                    log(f"RETRYING: {record.cause} {where}")
+                    runnable.append(unit)
+                    continue
+                record = failed_record(unit, f"{record.cause} {where}")
+            _finish_fold(summary, registry, log, record)
+            bar.update(1)
     summary.failed_work = {
         exp.name: {c: extraction.failed[k] for b in exp.branches for c, k in exp.keys.get(b.name, {}).items()
                    if k in extraction.failed}

@@ -21,6 +21,8 @@ from .failures import is_failed_work, one_line
 
 _connection: Connection | None = None
 PARENT_POLL_SECONDS = 1.0
+#: first item of the message that asks a fresh worker to load plugins before its first unit (no reply)
+WARM_UP = "warm-up"
 
 
 def report_progress(payload: Any) -> None:
@@ -59,6 +61,25 @@ def _die_with_parent(parent_pid: int) -> None:
     threading.Thread(target=watch, name="avbench-parent-watch", daemon=True).start()
 
 
+def warm_up(plugins: tuple[tuple[str, str], ...]) -> None:
+    """Import the work functions' module and each plugin class ``(module, qualified name)``; call its ``warm_up``.
+
+    Whatever goes wrong is left for the unit that uses the plugin to meet and report: a warm-up only
+    moves work earlier, it never decides an outcome.
+    """
+    import importlib
+
+    for module, qualname in (("avbench.runner.worker", ""), *plugins):
+        try:
+            target: Any = importlib.import_module(module)
+            for part in filter(None, qualname.split(".")):
+                target = getattr(target, part)
+            if qualname:
+                target.warm_up()
+        except BaseException:  # noqa: BLE001 (see the docstring)
+            continue
+
+
 def _raised(exc: BaseException) -> tuple[str, str, str, bool]:
     """An exception as plain data: some exceptions do not pickle."""
     return (type(exc).__name__, one_line(exc), traceback.format_exc(), is_failed_work(exc))
@@ -79,6 +100,9 @@ def worker_main(connection: Connection, parent_pid: int, threads: int) -> None:
             os._exit(0)
         if message is None:
             os._exit(0)
+        if message[0] == WARM_UP:
+            warm_up(message[1])
+            continue
         fn, unit = message
         try:
             reply: tuple[str, Any] = ("result", fn(unit))

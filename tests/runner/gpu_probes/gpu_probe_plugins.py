@@ -21,7 +21,8 @@ from avbench.contract import Clip, Extractor, Modality, Model, OutputKind, Param
 
 
 class GpuProbeParams(Params):
-    cuda: bool = True  # what wants_cuda says
+    cuda: bool = True  # what wants_cuda says, unless ``device`` is set
+    device: str = ""  # set (``auto``, ``cpu``, ``cuda``): wants_cuda is Plugin.device_is_cuda of it, as torch plugins do
     log_dir: str = ""
     tag: str = ""
     seconds: float = 0.0
@@ -50,10 +51,23 @@ class GpuProbeExtractor(Extractor):
     Params = GpuProbeParams
 
     def wants_cuda(self) -> bool:
-        return self.params.cuda
+        return self.device_is_cuda(self.params.device) if self.params.device else self.params.cuda
 
     def load(self, clip: Clip) -> np.ndarray:
         return _recorded(self.name, self.params, lambda: np.load(clip.path("audio")))
+
+    @classmethod
+    def warm_up(cls) -> None:
+        """With ``$AVBENCH_PROBE_WARM_LOG`` set: sleep ``$AVBENCH_PROBE_WARM_SECONDS``, then log pid and time
+        (or raise, with ``$AVBENCH_PROBE_WARM_RAISE``)."""
+        folder = os.environ.get("AVBENCH_PROBE_WARM_LOG")
+        if not folder:
+            return
+        if os.environ.get("AVBENCH_PROBE_WARM_RAISE"):
+            raise RuntimeError("the probe's warm-up fails on purpose")
+        time.sleep(float(os.environ.get("AVBENCH_PROBE_WARM_SECONDS", "0")))
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        (Path(folder) / f"warm-{uuid.uuid4().hex}.json").write_text(json.dumps({"pid": os.getpid(), "end": time.time()}))
 
     def features(self, raw: np.ndarray) -> np.ndarray:
         return np.asarray(raw, dtype=np.float32)
@@ -68,7 +82,7 @@ class GpuProbeModel(Model):
     Params = GpuProbeParams
 
     def wants_cuda(self) -> bool:
-        return self.params.cuda
+        return self.device_is_cuda(self.params.device) if self.params.device else self.params.cuda
 
     def fit(self, X, y, *, n_classes, X_val=None, y_val=None):
         def centroids():

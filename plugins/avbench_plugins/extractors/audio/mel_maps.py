@@ -19,7 +19,7 @@ from pydantic import Field, model_validator
 from avbench import hookimpl
 from avbench.contract import OutputKind
 
-from .base import AudioExtractor, AudioParams
+from .base import AudioExtractor, AudioParams, LibrosaFeatures
 
 
 class MelMapParams(AudioParams):
@@ -45,7 +45,7 @@ def mel_power(samples: np.ndarray, sample_rate: int, p: MelMapParams) -> np.ndar
                                           n_mels=p.n_mels)
 
 
-class LogMel(AudioExtractor):
+class LogMel(LibrosaFeatures, AudioExtractor):
     """Log-Mel map in dB ``[n_mels, frames]`` (default ``[128, 216]``: 44.1 kHz, 5 s, hop 1024)."""
 
     name = "log-mel"
@@ -65,7 +65,7 @@ class LogMel(AudioExtractor):
         return librosa.power_to_db(mel_power(samples, sample_rate, self.params), ref=ref, top_db=self.params.top_db)
 
 
-class MfccMap(AudioExtractor):
+class MfccMap(LibrosaFeatures, AudioExtractor):
     """MFCC map ``[n_mfcc, frames]`` (default ``[30, 216]``) from the same mel framing as ``log-mel``."""
 
     name = "mfcc-map"

@@ -16,7 +16,7 @@ from pydantic import Field, model_validator
 from avbench import hookimpl
 from avbench.contract import OutputKind
 
-from .base import AudioExtractor, AudioParams, delta_stack
+from .base import AudioExtractor, AudioParams, LibrosaFeatures, delta_stack
 
 
 class MfccParams(AudioParams):
@@ -49,7 +49,7 @@ def mfcc_frames(samples: np.ndarray, sample_rate: int, p: MfccParams) -> np.ndar
     return delta_stack(mfcc, p.deltas)
 
 
-class MfccSequence(AudioExtractor):
+class MfccSequence(LibrosaFeatures, AudioExtractor):
     """MFCC (+ optional deltas) per frame: ``[T, n_mfcc * (deltas + 1)]``, T varying with clip length."""
 
     name = "mfcc-sequence"
@@ -66,7 +66,7 @@ class MfccSequence(AudioExtractor):
         return mfcc_frames(samples, sample_rate, self.params).T
 
 
-class MfccStats(AudioExtractor):
+class MfccStats(LibrosaFeatures, AudioExtractor):
     """MFCC + deltas, mean then standard deviation over frames: ``[2 * n_mfcc * (deltas + 1)]``."""
 
     name = "mfcc-stats"

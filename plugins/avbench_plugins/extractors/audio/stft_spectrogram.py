@@ -19,10 +19,10 @@ from pydantic import Field
 from avbench import hookimpl
 from avbench.contract import OutputKind
 
-from .base import AudioExtractor, AudioParams
+from .base import AudioExtractor, AudioParams, LibrosaFeatures
 
 
-class StftSpectrogram(AudioExtractor):
+class StftSpectrogram(LibrosaFeatures, AudioExtractor):
     """Log-magnitude STFT spectrogram resized to ``[height, width]`` (default ``[192, 120]``)."""
 
     name = "stft-spectrogram"

@@ -56,6 +56,27 @@ def submitted_rows(config: BenchmarkConfig, output_dir: Path, setups: dict[tuple
     return rows, predictions
 
 
+def without_not_run_beside_submitted(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``rows`` less the local "not run" row of an experiment x protocol that has a submitted row.
+
+    The submitted row stands for that experiment here; why it was not run here is kept on it
+    (``not_run_here``) and said in its note, so the Markdown and the site say the same.
+    """
+    submitted: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for row in rows:
+        if row.get("submitted_by") and row.get("submitted_experiment"):
+            submitted.setdefault((row["submitted_experiment"], row["protocol"]), []).append(row)
+    kept = []
+    for row in rows:
+        beside = submitted.get((row["experiment"], row["protocol"]))
+        if row.get("status") == "not run" and beside:
+            for other in beside:
+                other["not_run_here"] = str(row.get("error") or "no result here")
+            continue
+        kept.append(row)
+    return kept
+
+
 def submitted_note(row: dict[str, Any]) -> str:
     """``submitted by X (bundle of DATE, not recomputed here; ...)`` for a submitted row, else ''."""
     if not row.get("submitted_by"):
@@ -69,4 +90,5 @@ def submitted_note(row: dict[str, Any]) -> str:
     also = row.get("also_computed_here") or 0
     if also:
         parts.append(f"{also} fold(s) also computed here under the same fingerprint, shown apart")
-    return f"submitted by {row['submitted_by']} ({'; '.join(p for p in parts if p)})"
+    note = f"submitted by {row['submitted_by']} ({'; '.join(p for p in parts if p)})"
+    return note + (f"; not run here: {row['not_run_here']}" if row.get("not_run_here") else "")

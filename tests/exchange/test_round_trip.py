@@ -10,6 +10,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from markupsafe import escape
 
 from avbench.config.loader import load_config
 from avbench.exchange.bundle import BundleError
@@ -141,3 +142,23 @@ def test_a_submitted_row_goes_stale_when_the_maintainers_config_changes(submitte
     row = row_of(board(maintainer), "centroid@alice")
     assert row["stale"] and row["status"] == "stale" and not row["is_best"]
     assert "sleep" in row["stale_reason"]
+
+
+def test_a_submitted_row_stands_for_an_experiment_not_run_here_and_says_why(submitter, toy_env, tmp_path):
+    from avbench.runner.run import run_benchmark
+
+    config, _data = submitter
+    maintainer = clone(tmp_path / "maintainer", None)  # RAVDESS not configured: centroid is not run here
+    run_benchmark(maintainer, progress=False, log=lambda _line: None)
+    (reason,) = [e["error"] for e in json.loads((maintainer.parent / "runs/swap/not-run.json").read_text())["errors"]]
+    assert row_of(board(maintainer), "centroid")["status"] == "not run"
+    import_bundle(export_bundle(config, tmp_path / "bundle", submitter="alice").path, maintainer)
+    render_leaderboard(load_config(maintainer), maintainer.parent)
+    frame = board(maintainer)
+    assert frame["experiment"].to_list() == ["centroid@alice"]  # no local "not run" row competing with it
+    assert row_of(frame, "centroid@alice")["not_run_here"] == reason
+    site = maintainer.parent / "leaderboards/swap"
+    readme = (site / "README.md").read_text()
+    assert f"not run here: {reason}" in readme and "| centroid |" not in readme
+    pages = "".join(p.read_text() for p in site.rglob("*.html"))
+    assert str(escape(f"not run here: {reason}")) in pages and ">centroid<" not in pages

@@ -22,8 +22,12 @@ from .tables import RowPredictions, experiment_row
 
 
 def submitted_rows(config: BenchmarkConfig, output_dir: Path, setups: dict[tuple[str, str], CurrentSetup],
-                   bad_files: dict[str, str]) -> tuple[list[dict[str, Any]], dict[tuple[str, str], RowPredictions]]:
-    """One row per submitter, experiment and protocol of the config; unreadable files are added to ``bad_files``."""
+                   bad_files: dict[str, str], wanted: set[tuple[str, str]] | None = None
+                   ) -> tuple[list[dict[str, Any]], dict[tuple[str, str], RowPredictions]]:
+    """One row per submitter, experiment and protocol of the config; unreadable files are added to ``bad_files``.
+
+    ``wanted``: only these (``<experiment>@<submitter>``, protocol) rows.
+    """
     from .build import experiment_metadata
 
     by_submitter, bad = read_submitted_records(output_dir)
@@ -38,7 +42,8 @@ def submitted_rows(config: BenchmarkConfig, output_dir: Path, setups: dict[tuple
         for record in records:
             groups.setdefault((record["experiment"], record["protocol"]), []).append(record)
         for (experiment, protocol), group in sorted(groups.items()):
-            if experiment not in config.experiments or protocol not in config.experiments[experiment].protocols:
+            if experiment not in config.experiments or protocol not in config.experiments[experiment].protocols \
+                    or (wanted is not None and (f"{experiment}@{slug}", protocol) not in wanted):
                 continue
             current = setups.get((experiment, protocol))
             selection = select_records(group, current)

@@ -6,7 +6,6 @@ import json
 import shutil
 import tarfile
 import time
-from pathlib import Path
 
 import polars as pl
 import pytest

@@ -3,6 +3,8 @@
 Nothing is recomputed: both experiments' stored folds are read as the leaderboard reads them, and
 the test subjects are resampled with the draws the leaderboard uses for their table. Two rows can
 only be compared when they were scored on the same test clips; otherwise the command says so.
+A submitted row (folds imported with ``avbench import``) is named as on the leaderboard,
+``<experiment>@<submitter>``.
 """
 
 from __future__ import annotations
@@ -10,12 +12,16 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from avbench.config.loader import ConfigError
 from avbench.metrics.bootstrap import (
     BOOTSTRAP_METRICS, DEFAULT_CONFIDENCE, DEFAULT_RESAMPLES, group_rng, paired_difference, percentile_interval,
     resample_counts, resampled_metric, subject_confusions,
 )
+
+if TYPE_CHECKING:
+    from avbench.config.schema import BenchmarkConfig
 
 EXIT_NOT_COMPARABLE = 1
 
@@ -25,8 +31,8 @@ def add_compare_parser(subparsers: "argparse._SubParsersAction[argparse.Argument
     parser = subparsers.add_parser(
         "compare", help="difference between two experiments on the same test clips, from stored predictions",
         description=__doc__)
-    parser.add_argument("a", metavar="A", help="experiment name")
-    parser.add_argument("b", metavar="B", help="experiment name")
+    parser.add_argument("a", metavar="A", help="experiment name, or <experiment>@<submitter> for a submitted row")
+    parser.add_argument("b", metavar="B", help="experiment name, or <experiment>@<submitter> for a submitted row")
     parser.add_argument("--file", default="benchmark.toml", help="benchmark file (default: benchmark.toml)")
     parser.add_argument("--protocol", help="protocol key (default: every protocol both experiments run)")
     parser.add_argument("--metric", default="accuracy", choices=BOOTSTRAP_METRICS)
@@ -41,6 +47,7 @@ def run_compare(args: argparse.Namespace) -> int:
     from avbench.config.loader import load_config
     from avbench.leaderboard.build import stored_rows
     from avbench.leaderboard.freshness import current_setups
+    from avbench.leaderboard.submitted import submitted_rows
     from avbench.registry import get_registry
 
     if args.resamples < 1:
@@ -48,10 +55,13 @@ def run_compare(args: argparse.Namespace) -> int:
     registry = get_registry()
     path = Path(args.file).resolve()
     config = load_config(path, registry)
-    for name in (args.a, args.b):
-        if name not in config.experiments:
-            raise ConfigError([f"{path.name}: no experiment {name!r}"])
-    shared = [p for p in config.experiments[args.a].protocols if p in config.experiments[args.b].protocols]
+    experiment = {name: configured_experiment(name, config) for name in (args.a, args.b)}
+    for name, known in experiment.items():
+        if known is None:
+            raise ConfigError([f"{path.name}: no experiment {name!r} (expected an experiment of the config, or "
+                               "<experiment>@<submitter> for a submitted row)"])
+    shared = [p for p in config.experiments[experiment[args.a]].protocols
+              if p in config.experiments[experiment[args.b]].protocols]
     if args.protocol:
         if args.protocol not in shared:
             raise ConfigError([f"--protocol {args.protocol}: not a protocol of both {args.a} and {args.b} "
@@ -59,10 +69,13 @@ def run_compare(args: argparse.Namespace) -> int:
         shared = [args.protocol]
     if not shared:
         raise ConfigError([f"{args.a} and {args.b} share no protocol: nothing to compare"])
-    wanted = {(e, p) for e in (args.a, args.b) for p in shared}
-    setups = current_setups(config, registry, path.parent, only=wanted)
+    wanted = {(name, p) for name in (args.a, args.b) for p in shared}
+    setups = current_setups(config, registry, path.parent, only={(experiment[n], p) for n, p in wanted})
     output_dir = path.parent / config.benchmark.output / config.benchmark.name
     rows, predictions, bad_files = stored_rows(config, output_dir, setups, wanted)
+    submitted, submitted_predictions = submitted_rows(config, output_dir, setups, bad_files, wanted)
+    rows += submitted
+    predictions.update(submitted_predictions)
     for file, error in sorted(bad_files.items()):
         print(f"warning: left out {file}: {error}")
     by_key = {(r["experiment"], r["protocol"]): r for r in rows}
@@ -71,6 +84,14 @@ def run_compare(args: argparse.Namespace) -> int:
         if not compare_one(args, protocol, by_key, predictions):
             status = EXIT_NOT_COMPARABLE
     return status
+
+
+def configured_experiment(name: str, config: BenchmarkConfig) -> str | None:
+    """The config's experiment ``name`` stands for: itself, or ``E`` of a submitted row ``E@submitter``."""
+    if name in config.experiments:
+        return name
+    experiment, at, submitter = name.rpartition("@")
+    return experiment if at and submitter and experiment in config.experiments else None
 
 
 def compare_one(args: argparse.Namespace, protocol: str, rows: dict, predictions: dict) -> bool:
@@ -82,7 +103,12 @@ def compare_one(args: argparse.Namespace, protocol: str, rows: dict, predictions
     for name in (a, b):
         row = rows.get((name, protocol))
         if row is None or (name, protocol) not in predictions:
-            print(f"  {name}: no stored predictions under {protocol}: run `avbench run --only {name}`")
+            _experiment, at, submitter = name.rpartition("@")
+            if at:
+                print(f"  {name}: no predictions submitted by {submitter} under {protocol}: import their bundle "
+                      "with `avbench import`")
+            else:
+                print(f"  {name}: no stored predictions under {protocol}: run `avbench run --only {name}`")
             return False
         if row.get("stale"):
             print(f"  warning: {name}'s stored results are stale ({row.get('stale_reason')})")

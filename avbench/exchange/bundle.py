@@ -5,6 +5,10 @@ byte for byte. ``folds.json`` gives, per experiment and protocol, the clips (sub
 content hashes), the folds (clip ids of each side) and the clips skipped as bad media: with the
 maintainer's config, everything a fold fingerprint is computed from. ``manifest.json`` names the
 schema version, the submitter, the machine, and the sha256 of every other file.
+
+The same folds give the same bytes: ``created`` is the finish time of the bundle's latest fold, not the
+time of export, and the archive has sorted members with fixed times and owners and a gzip header without
+a time.
 """
 
 from __future__ import annotations
@@ -89,6 +93,20 @@ def now() -> str:
     return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
 
 
+def folds_date(records: list[dict[str, Any]]) -> str:
+    """The latest ``finished`` time of ``records`` to the second (UTC ISO), or '' when none says: a bundle's date."""
+    latest = ""
+    for record in records:
+        try:
+            finished = datetime.fromisoformat(str(record.get("finished") or ""))
+        except ValueError:
+            continue
+        if finished.tzinfo is None:
+            finished = finished.replace(tzinfo=timezone.utc)
+        latest = max(latest, finished.astimezone(timezone.utc).replace(microsecond=0).isoformat())
+    return latest
+
+
 def bundle_files(folder: Path) -> list[str]:
     """Every file of a bundle folder but the manifest, as sorted POSIX paths relative to it."""
     return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()
@@ -111,6 +129,7 @@ def pack(folder: Path, target: Path) -> None:
             data = (folder / name).read_bytes()
             info = tarfile.TarInfo(name)
             info.size, info.mode, info.mtime = len(data), 0o644, 0
+            info.uid, info.gid, info.uname, info.gname = 0, 0, "", ""
             tar.addfile(info, io.BytesIO(data))
     target.parent.mkdir(parents=True, exist_ok=True)
     with open(target, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, filename="") as gz:

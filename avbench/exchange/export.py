@@ -19,7 +19,7 @@ from avbench.config.loader import load_config
 from avbench.registry import Registry, get_registry
 from avbench.storage.fold_store import CorruptResultError, read_predictions
 
-from .bundle import (FOLDS, RECORDS, BundleError, default_submitter, is_archive, machine_details, now, pack,
+from .bundle import (FOLDS, RECORDS, BundleError, default_submitter, folds_date, is_archive, machine_details, pack,
                      submitter_slug, write_manifest)
 from .folds import planned_units, protocol_entry
 
@@ -109,7 +109,7 @@ def export_bundle(config_path: str | Path, target: str | Path, only: Sequence[st
                 "dataset": record.get("dataset"), "folds": 0})
             entry["folds"] += 1
         (folder / FOLDS).write_text(json.dumps(folds, indent=2, sort_keys=True) + "\n")
-        write_manifest(folder, {"submitter": submitter, "created": now(), "avbench_version": __version__,
+        write_manifest(folder, {"submitter": submitter, "created": folds_date(chosen), "avbench_version": __version__,
                                 "machine": machine_details(), "benchmark": config.benchmark.name,
                                 "experiments": summary, "left_out": left_out})
         if is_archive(target):

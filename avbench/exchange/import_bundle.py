@@ -9,7 +9,8 @@ clip ids, labels and folds are the maintainer's. Anything wrong: nothing is stor
 
 Accepted folds go to ``<output>/<benchmark>/submitted/<submitter>/<experiment>/<protocol>/seed-N/``
 (never beside local folds), their records marked with who submitted them; predictions are copied
-byte for byte, nothing is recomputed.
+byte for byte, nothing is recomputed. The submitter's folder is replaced in one step
+(:mod:`.folder_swap`): an import killed partway leaves it as it was.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from avbench.storage.atomic import atomic_path, write_json
 from avbench.storage.fold_store import CorruptResultError, file_sha256, read_predictions, read_record, write_record
 
 from .bundle import FOLDS, MANIFEST, RECORDS, BundleError, now, read_manifest, submitter_slug
+from .folder_swap import copy_tree_linked, folder_lock, new_folder_beside, recover_folder, replace_folder
 from .folds import fold_fingerprint, planned_units
 
 SHOWN = 3
@@ -262,9 +264,30 @@ def import_bundle(bundle: str | Path, config_path: str | Path, registry: Registr
 
 
 def _merge(folder: Path, check: Validation, output_dir: Path) -> ImportResult:
-    manifest = check.manifest or {}
+    """Store the folds in the submitter's folder in one step: built beside it, with its earlier folds, then swapped in.
+
+    A crash while writing leaves the submitter's folder as it was (and a hidden unfinished folder beside
+    it, removed by the next import); earlier folds of the same fold are replaced only by the swap.
+    """
     slug = submitter_slug(check.submitter)
     destination = output_dir / SUBMITTED / slug
+    with folder_lock(destination):
+        recover_folder(destination)
+        staging = new_folder_beside(destination)
+        try:
+            if destination.is_dir():
+                copy_tree_linked(destination, staging)
+            replaced = _write_submission(folder, check, staging)
+            replace_folder(staging, destination)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+    return ImportResult(check.submitter, destination, len(check.folds), replaced, check.notes)
+
+
+def _write_submission(folder: Path, check: Validation, destination: Path) -> int:
+    """Write the bundle's manifest, fold definitions and folds under ``destination``; how many folds were replaced."""
+    manifest = check.manifest or {}
     bundle_id = file_sha256(folder / MANIFEST)[:16]
     kept = destination / "bundles" / bundle_id
     for name in (MANIFEST, FOLDS):
@@ -282,4 +305,4 @@ def _merge(folder: Path, check: Validation, output_dir: Path) -> ImportResult:
             shutil.copyfile(folder / RECORDS / predictions, tmp)
         write_record(target, {**fold.record, "submitted_by": check.submitter, "submission": submission})
     write_json(destination / "submitter.json", {"submitter": check.submitter, "last_bundle": bundle_id})
-    return ImportResult(check.submitter, destination, len(check.folds), replaced, check.notes)
+    return replaced

@@ -57,7 +57,7 @@ def render_leaderboard(config: BenchmarkConfig, base: Path, registry: Registry |
     metrics = config.benchmark.metrics
     setups = current_setups(config, registry, base)
     rows, predictions, bad_files = stored_rows(config, output_dir, setups)
-    from .submitted import submitted_rows  # imported results: rows of their own, "submitted by X"
+    from .submitted import submitted_rows, without_not_run_beside_submitted  # imported: rows of their own
 
     submitted, submitted_predictions = submitted_rows(config, output_dir, setups, bad_files)
     rows += submitted
@@ -70,6 +70,7 @@ def render_leaderboard(config: BenchmarkConfig, base: Path, registry: Registry |
             rows.append(kept_row(r, config, setups.get(key), registry))
             present.add(key)
     rows.extend(not_run_rows(config, output_dir, present, registry))
+    rows = without_not_run_beside_submitted(rows)
     annotate_groups(rows, predictions, metrics, resamples, bootstrap_seed)
     for row in rows:
         if (row["experiment"], row["protocol"]) in predictions and row.get("confusion") and not row["stale"]:

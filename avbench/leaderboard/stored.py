@@ -46,9 +46,11 @@ def read_submitted_records(output_dir: Path) -> tuple[dict[str, list[dict[str, A
     """Submitted fold records by submitter folder (``submitted/<submitter>/<exp>/<protocol>/seed-N/<fold>.json``).
 
     Never mixed with the local folds of :func:`read_fold_records` (their glob does not reach this deep).
+    Hidden folders are an import's unfinished or replaced copies (a submitter's name never starts with a dot).
     """
     by_submitter, bad = {}, {}
-    for folder in sorted(p for p in (Path(output_dir) / SUBMITTED).glob("*") if p.is_dir()):
+    for folder in sorted(p for p in (Path(output_dir) / SUBMITTED).glob("*") if p.is_dir()
+                         and not p.name.startswith(".")):
         records, unreadable = read_fold_records(folder)
         bad.update(unreadable)
         for record in records:

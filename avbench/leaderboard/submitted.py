@@ -22,8 +22,12 @@ from .tables import RowPredictions, experiment_row
 
 
 def submitted_rows(config: BenchmarkConfig, output_dir: Path, setups: dict[tuple[str, str], CurrentSetup],
-                   bad_files: dict[str, str]) -> tuple[list[dict[str, Any]], dict[tuple[str, str], RowPredictions]]:
-    """One row per submitter, experiment and protocol of the config; unreadable files are added to ``bad_files``."""
+                   bad_files: dict[str, str], wanted: set[tuple[str, str]] | None = None
+                   ) -> tuple[list[dict[str, Any]], dict[tuple[str, str], RowPredictions]]:
+    """One row per submitter, experiment and protocol of the config; unreadable files are added to ``bad_files``.
+
+    ``wanted``: only these (``<experiment>@<submitter>``, protocol) rows.
+    """
     from .build import experiment_metadata
 
     by_submitter, bad = read_submitted_records(output_dir)
@@ -38,7 +42,8 @@ def submitted_rows(config: BenchmarkConfig, output_dir: Path, setups: dict[tuple
         for record in records:
             groups.setdefault((record["experiment"], record["protocol"]), []).append(record)
         for (experiment, protocol), group in sorted(groups.items()):
-            if experiment not in config.experiments or protocol not in config.experiments[experiment].protocols:
+            if experiment not in config.experiments or protocol not in config.experiments[experiment].protocols \
+                    or (wanted is not None and (f"{experiment}@{slug}", protocol) not in wanted):
                 continue
             current = setups.get((experiment, protocol))
             selection = select_records(group, current)
@@ -56,6 +61,27 @@ def submitted_rows(config: BenchmarkConfig, output_dir: Path, setups: dict[tuple
     return rows, predictions
 
 
+def without_not_run_beside_submitted(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``rows`` less the local "not run" row of an experiment x protocol that has a submitted row.
+
+    The submitted row stands for that experiment here; why it was not run here is kept on it
+    (``not_run_here``) and said in its note, so the Markdown and the site say the same.
+    """
+    submitted: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for row in rows:
+        if row.get("submitted_by") and row.get("submitted_experiment"):
+            submitted.setdefault((row["submitted_experiment"], row["protocol"]), []).append(row)
+    kept = []
+    for row in rows:
+        beside = submitted.get((row["experiment"], row["protocol"]))
+        if row.get("status") == "not run" and beside:
+            for other in beside:
+                other["not_run_here"] = str(row.get("error") or "no result here")
+            continue
+        kept.append(row)
+    return kept
+
+
 def submitted_note(row: dict[str, Any]) -> str:
     """``submitted by X (bundle of DATE, not recomputed here; ...)`` for a submitted row, else ''."""
     if not row.get("submitted_by"):
@@ -69,4 +95,5 @@ def submitted_note(row: dict[str, Any]) -> str:
     also = row.get("also_computed_here") or 0
     if also:
         parts.append(f"{also} fold(s) also computed here under the same fingerprint, shown apart")
-    return f"submitted by {row['submitted_by']} ({'; '.join(p for p in parts if p)})"
+    note = f"submitted by {row['submitted_by']} ({'; '.join(p for p in parts if p)})"
+    return note + (f"; not run here: {row['not_run_here']}" if row.get("not_run_here") else "")

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import shutil
-from pathlib import Path
+import tarfile
+import time
 
 import polars as pl
 import pytest
+from markupsafe import escape
 
 from avbench.config.loader import load_config
 from avbench.exchange.bundle import BundleError
@@ -53,15 +55,35 @@ def test_a_bundle_imported_where_the_data_is_absent_gives_the_submitters_row_mar
     assert len(list(stored.glob("*.json"))) == 4 and not (maintainer.parent / "runs/swap/centroid").exists()
 
 
-def test_exporting_the_same_folds_twice_gives_the_same_files_but_the_manifests_date(submitter, toy_env, tmp_path):
+def next_second() -> None:
+    """Wait until the wall clock's second changes: a date taken from now would differ after this."""
+    time.sleep(1.01 - time.time() % 1)
+
+
+def test_exporting_the_same_folds_twice_gives_the_same_files(submitter, toy_env, tmp_path):
     config, _data = submitter
     a = files_under(export_bundle(config, tmp_path / "a", submitter="alice").path)
+    next_second()
     b = files_under(export_bundle(config, tmp_path / "b", submitter="alice").path)
-    manifests = [json.loads(files.pop(Path("manifest.json"))) for files in (a, b)]
-    assert a == b and len(a) == 9  # folds.json + 4 records + 4 predictions
-    for manifest in manifests:
-        manifest.pop("created")
-    assert manifests[0] == manifests[1]
+    assert a == b and len(a) == 10  # manifest + folds.json + 4 records + 4 predictions
+
+
+def test_the_same_folds_give_the_same_archive_bytes_dated_by_their_latest_fold(submitter, toy_env, tmp_path):
+    config, _data = submitter
+    first = export_bundle(config, tmp_path / "first.tar.gz", submitter="Alice Liddell").path.read_bytes()
+    next_second()
+    second = export_bundle(config, tmp_path / "second.tar.gz", submitter="Alice Liddell").path
+    assert second.read_bytes() == first
+    with tarfile.open(second) as tar:
+        members = tar.getmembers()
+        manifest = json.loads(tar.extractfile("manifest.json").read())
+    assert [m.name for m in members] == ["manifest.json", *sorted(m.name for m in members[1:])]
+    assert {(m.mtime, m.uid, m.gid, m.uname, m.gname) for m in members} == {(0, 0, 0, "", "")}
+    finished = [json.loads(p.read_text())["finished"] for p in (config.parent / "runs/swap/centroid").rglob("*.json")]
+    assert manifest["created"] == max(finished)[:19] + "+00:00"  # the latest fold's finish, to the second
+    assert manifest["submitter"] == "Alice Liddell" and manifest["machine"]["cpu_count"] >= 1
+    maintainer = clone(tmp_path / "maintainer", None)
+    assert import_bundle(second, maintainer).folds == 4
 
 
 def test_local_and_submitted_folds_of_one_fingerprint_stay_in_rows_of_their_own(submitter, toy_env, tmp_path):
@@ -119,3 +141,23 @@ def test_a_submitted_row_goes_stale_when_the_maintainers_config_changes(submitte
     row = row_of(board(maintainer), "centroid@alice")
     assert row["stale"] and row["status"] == "stale" and not row["is_best"]
     assert "sleep" in row["stale_reason"]
+
+
+def test_a_submitted_row_stands_for_an_experiment_not_run_here_and_says_why(submitter, toy_env, tmp_path):
+    from avbench.runner.run import run_benchmark
+
+    config, _data = submitter
+    maintainer = clone(tmp_path / "maintainer", None)  # RAVDESS not configured: centroid is not run here
+    run_benchmark(maintainer, progress=False, log=lambda _line: None)
+    (reason,) = [e["error"] for e in json.loads((maintainer.parent / "runs/swap/not-run.json").read_text())["errors"]]
+    assert row_of(board(maintainer), "centroid")["status"] == "not run"
+    import_bundle(export_bundle(config, tmp_path / "bundle", submitter="alice").path, maintainer)
+    render_leaderboard(load_config(maintainer), maintainer.parent)
+    frame = board(maintainer)
+    assert frame["experiment"].to_list() == ["centroid@alice"]  # no local "not run" row competing with it
+    assert row_of(frame, "centroid@alice")["not_run_here"] == reason
+    site = maintainer.parent / "leaderboards/swap"
+    readme = (site / "README.md").read_text()
+    assert f"not run here: {reason}" in readme and "| centroid |" not in readme
+    pages = "".join(p.read_text() for p in site.rglob("*.html"))
+    assert str(escape(f"not run here: {reason}")) in pages and ">centroid<" not in pages

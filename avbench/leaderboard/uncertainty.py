@@ -40,6 +40,12 @@ def ranks(row: dict[str, Any]) -> bool:
     return row.get("status") == "ok" and not row.get("stale")
 
 
+def is_special_setting(row: dict[str, Any]) -> bool:
+    """Transductive (test clips normalised by their own statistics) or contaminated (a pretrained part saw the
+    corpus): compared with the best row, never named best over rows without such help."""
+    return bool(row.get("transductive") or row.get("contamination"))
+
+
 def annotate_groups(rows: list[dict[str, Any]], predictions: dict[tuple[str, str], RowPredictions],
                     metrics: Iterable[str], resamples: int = DEFAULT_RESAMPLES, seed: int = 0,
                     confidence: float = DEFAULT_CONFIDENCE) -> None:
@@ -88,7 +94,8 @@ def _annotate_group(key: tuple, rows: list[dict[str, Any]], predictions: dict[tu
     eligible = [r for r in rows if ranks(r) and confusions[r["experiment"]]]
     if not eligible:
         return
-    best = max(eligible, key=lambda r: (r.get(f"{RANKING_METRIC}_pooled") or 0, r.get("uar_pooled") or 0,
+    like_for_like = [r for r in eligible if not is_special_setting(r)]
+    best = max(like_for_like or eligible, key=lambda r: (r.get(f"{RANKING_METRIC}_pooled") or 0, r.get("uar_pooled") or 0,
                                         r["experiment"]))
     best_clips = predictions[(best["experiment"], best["protocol"])].clip_ids
     best["is_best"] = True

@@ -143,3 +143,27 @@ def test_an_interval_from_few_test_speakers_says_it_is_a_rough_guide(toy_project
     loso = next(s for s in markdown.split("\n## ")[1:] if s.splitlines()[0].endswith("loso"))
     assert "interval from only 2 test speaker(s): a rough guide" in holdout  # actors 5 and 6
     assert "rough guide" not in loso  # every actor is a test speaker once
+
+
+PEEKING = """
+[experiments.centroid-peeking]
+dataset = "toy"
+protocols = ["loso"]
+description = "nearest centroid, each test speaker standardised by its own test clips"
+[experiments.centroid-peeking.branches.audio]
+extractor = { plugin = "toy-extractor", params = { scale = 1.0 } }
+model = "toy-centroid"
+normalise = { scope = "speaker", transductive = true }
+"""
+
+
+def test_a_transductive_row_is_compared_with_the_best_but_never_named_best_over_a_like_for_like_row(toy_project):
+    path = toy_project(extra=PEEKING)
+    run_benchmark(path, progress=False, render=False)
+    assert main(["leaderboard", str(path)]) == 0
+    rows = board_rows(path)
+    peeking, plain = rows[("centroid-peeking", "loso")], [rows[("centroid", "loso")], rows[("centroid-noisy", "loso")]]
+    assert peeking["transductive"] and peeking["status"] == "ok"
+    assert peeking["accuracy_pooled"] >= max(r["accuracy_pooled"] for r in plain)  # it would top the table
+    assert not peeking["is_best"] and peeking["vs_best_difference"] is not None
+    assert sum(r["is_best"] for r in plain) == 1

@@ -185,3 +185,17 @@ def test_an_extraction_chunk_wants_cuda_when_any_of_its_settings_does():
     assert not unit_wants_cuda(ExtractTask(cpu, (), (), context))
     assert unit_wants_cuda(ExtractTask(cpu, (), (), context, others=(gpu,)))
     assert unit_wants_cuda(ExtractTask(gpu, (), (), context, others=(cpu,)))
+
+
+@pytest.mark.parametrize("plugin, params, expected", [
+    ("early-concat", {"model": {"plugin": "cuny-lstm"}}, {"cuda": True, "cpu": False}),  # as its (torch) model
+    ("early-concat", {"model": {"plugin": "svm-rbf"}}, {"cuda": False, "cpu": False}),
+    ("ssl-encoder", {}, {"cuda": True, "cpu": False}),
+    ("ssl-encoder", {"device": "cpu"}, {"cuda": False, "cpu": False}),
+])
+def test_first_party_plugins_that_run_torch_say_so_as_their_device_resolves(plugin, params, expected):
+    from avbench.registry import get_registry
+
+    for run_device, wanted in expected.items():
+        instance = get_registry().create({"plugin": plugin, "params": params}, context=RunContext(device=run_device))
+        assert instance.wants_cuda() is wanted, (plugin, params, run_device)

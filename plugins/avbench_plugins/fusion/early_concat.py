@@ -12,7 +12,8 @@ import numpy as np
 from pydantic import Field
 
 from avbench import hookimpl
-from avbench.contract import BranchBatch, Features, Fusion, FusionData, Model, OutputKind, Params, PluginFactory
+from avbench.contract import (BranchBatch, Features, Fusion, FusionData, Model, OutputKind, Params, PluginFactory,
+                              PluginKind)
 
 from .branches import KindName, Pool, as_vector, branch_names, build_plugin, resolve_kinds
 
@@ -47,6 +48,16 @@ class EarlyConcat(Fusion):
         self.branches: list[str] | None = None
         self.kinds: dict[str, OutputKind] = {}
         self.model: Model | None = None
+
+    def wants_cuda(self) -> bool:
+        """As its ``model`` does (an ``mlp`` on CUDA puts the fusion's folds on a GPU slot)."""
+        from avbench.registry import get_registry
+
+        try:
+            model = get_registry().create(self.params.model, PluginKind.MODEL, self.context)
+        except Exception:  # an unknown or broken model: the fold says so when it builds it
+            return False
+        return model.wants_cuda()
 
     def vectors(self, features: Mapping[str, Features]) -> list[np.ndarray]:
         """One concatenated vector per clip, branches in the fitted order."""

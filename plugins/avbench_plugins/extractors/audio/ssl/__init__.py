@@ -120,6 +120,10 @@ class _SslExtractor(AudioExtractor):
     def training_data(self) -> list[str]:
         return declared_training_data(self.context, self.params.checkpoint, self.params.trained_on)
 
+    def wants_cuda(self) -> bool:
+        """CUDA when ``device`` (``auto``: the run's, else a GPU torch sees) resolves to it: a GPU slot, then."""
+        return self.device_is_cuda(self.params.device)
+
     def cache_salt(self) -> str:
         return " ".join(f"{name}={_version(name)}" for name in self.libraries)
 

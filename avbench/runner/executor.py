@@ -31,6 +31,8 @@ U = TypeVar("U")
 R = TypeVar("R")
 
 STOP_GRACE_SECONDS = 3.0
+#: how long a unit waits for its worker's warm-up (``Plugin.warm_up``) before the worker is given up
+WARM_UP_LIMIT_SECONDS = 600.0
 MAX_LOST_SENDS = 3
 
 
@@ -82,6 +84,7 @@ class _Running:
     unit: Any
     deadline: float | None
     progress: list[Any] = field(default_factory=list)
+    warming: bool = False  # sent to a worker still warming up: its own time starts when the worker is ready
 
 
 class LocalProcessExecutor:
@@ -116,7 +119,8 @@ class LocalProcessExecutor:
         """Start the CPU workers now; each loads ``plugins`` (:meth:`Plugin.warm_up`) before its first unit.
 
         Their start-up (interpreter, imports, compiled kernels) then overlaps the caller's planning instead
-        of delaying the first unit. Nothing comes back: units sent later queue behind the warm-up.
+        of delaying the first unit. Units sent meanwhile queue behind the warm-up; their time limit starts
+        when the worker says it is ready.
         """
         cpu_busy = sum(1 for w, _ in self._busy.values() if w.slot is None)
         while len(self._idle) + cpu_busy < self.workers:
@@ -187,7 +191,7 @@ class LocalProcessExecutor:
         while queue or self._busy:
             for unit, slot in list(self._placed(queue)):
                 worker = self._worker_for(slot)
-                worker.warming = False
+                warming, worker.warming = worker.warming, False
                 try:
                     worker.connection.send((fn, unit))
                 except (BrokenPipeError, EOFError, OSError):  # the worker died before taking the unit
@@ -204,8 +208,9 @@ class LocalProcessExecutor:
                     yield unit, UnitRaised(f"the unit could not be sent to a worker: {type(exc).__name__}: {exc}")
                     continue
                 lost_sends = 0
-                deadline = time.monotonic() + timeout if timeout else None
-                self._busy[id(worker)] = (worker, _Running(unit, deadline))
+                limit = max(timeout or 0.0, WARM_UP_LIMIT_SECONDS) if warming else timeout
+                deadline = time.monotonic() + limit if limit else None
+                self._busy[id(worker)] = (worker, _Running(unit, deadline, warming=warming))
             deadlines = [r.deadline for _, r in self._busy.values() if r.deadline is not None]
             wait_for = max(0.0, min(deadlines) - time.monotonic()) if deadlines else None
             handles = [h for w, _ in self._busy.values() for h in (w.connection, w.process.sentinel)]
@@ -226,7 +231,10 @@ class LocalProcessExecutor:
         try:
             while worker.connection.poll():
                 kind, payload = worker.connection.recv()
-                if kind == "progress":
+                if kind == "ready":  # its warm-up is over: the unit's time starts now
+                    running.warming = False
+                    running.deadline = time.monotonic() + timeout if timeout else None
+                elif kind == "progress":
                     running.progress.append(payload)
                     if timeout:
                         running.deadline = time.monotonic() + timeout
@@ -251,6 +259,8 @@ class LocalProcessExecutor:
             exitcode = self._discard(worker)
             return WorkerDied(describe_exit(exitcode), tuple(running.progress))
         if running.deadline is not None and time.monotonic() >= running.deadline:
+            if running.warming:  # not the unit's fault: it goes to a fresh worker
+                return WorkerDied(f"its worker's warm-up did not finish within {WARM_UP_LIMIT_SECONDS:g} s")
             return UnitTimedOut(f"timed out after {timeout:g} s", tuple(running.progress))
         return None
 

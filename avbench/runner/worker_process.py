@@ -102,6 +102,7 @@ def worker_main(connection: Connection, parent_pid: int, threads: int) -> None:
             os._exit(0)
         if message[0] == WARM_UP:
             warm_up(message[1])
+            connection.send(("ready", None))  # a unit sent meanwhile starts its time limit now, not at sending
             continue
         fn, unit = message
         try:

@@ -94,3 +94,31 @@ def test_a_run_warms_its_workers_and_a_failing_warm_up_changes_no_result(gpu_pro
         return {p.name: p.read_bytes() for p in sorted((folder / "runs").rglob("*.parquet"))}
 
     assert predictions(tmp_path / "failing") == predictions(tmp_path / "warmed")
+
+
+def test_a_unit_queued_behind_a_long_warm_up_is_not_timed_out_for_it(gpu_probes, tmp_path, monkeypatch):
+    log = tmp_path / "log"
+    monkeypatch.setenv("AVBENCH_PROBE_WARM_LOG", str(log))
+    monkeypatch.setenv("AVBENCH_PROBE_WARM_SECONDS", "3")
+    folder = tmp_path / "slow-warm-up"
+    config = config_file(folder, log)
+    config.write_text(config.read_text().replace("[benchmark]\n", "[benchmark]\nclip_timeout = 1.5\n", 1))
+    summary = run_benchmark(config, progress=False, render=False, log=lambda m: None)
+    assert summary.exit_code == 0 and summary.done == 4 and not any(summary.failed_work.values())
+    assert warm_logs(log)  # the warm-up did run its three seconds, longer than a clip may take
+
+
+def test_a_warm_up_that_never_ends_gives_up_the_worker_not_the_unit(gpu_probes, tmp_path, monkeypatch):
+    import avbench.runner.executor as executor_module
+    from avbench.runner.failures import WorkerDied
+
+    monkeypatch.setenv("AVBENCH_PROBE_WARM_LOG", str(tmp_path))
+    monkeypatch.setenv("AVBENCH_PROBE_WARM_SECONDS", "60")
+    monkeypatch.setattr(executor_module, "WARM_UP_LIMIT_SECONDS", 1.0)
+    executor = LocalProcessExecutor(1)
+    try:
+        executor.warm([PROBE])
+        ((_, outcome),) = list(executor.map_unordered(_pid, [None], timeout=0.5))
+    finally:
+        executor.close()
+    assert isinstance(outcome, WorkerDied) and "warm-up did not finish within 1 s" in outcome.cause

@@ -118,6 +118,8 @@ def notes(row: dict[str, Any]) -> str:
         out.append(f"{len(row['skipped_test_clips'])} test clip(s) skipped (bad media)")
     if row.get("unverified_folds"):
         out.append(f"{row['unverified_folds']} fold record(s) without checksums (older avbench): not verified")
+    if row.get("library_drift"):
+        out.append(f"computed with other library versions than installed here: {row['library_drift']}")
     if row.get("freshness_unchecked"):
         out.append(f"not checked against the config here ({row['freshness_unchecked']})")
     if row.get("kept_from_previous") and status != "not run":

@@ -174,4 +174,19 @@ def provenance_fields(ok: list[dict[str, Any]]) -> dict[str, Any]:
         "computed_device": ", ".join(sorted({str(c.get("device")) for c in entries if c.get("device")}
                                             | {d for r in ok for d in setup_devices(r.get("setup"))})),
         "computed_with_folds": len(entries),
+        "library_drift": library_drift(libraries),
     }
+
+
+def library_drift(computed: dict[str, set[str]]) -> str:
+    """Libraries the folds were computed with at other versions than installed here (``name A (here B)``).
+
+    Library versions are recorded with each fold, not keyed (a change of keys would make every stored fold
+    stale): a row says when it was computed with versions other than those this render would compute with.
+    """
+    from avbench.runner.determinism import result_libraries
+
+    here = result_libraries()
+    return ", ".join(f"{name} {'/'.join(sorted(versions))} (here {here[name]})"
+                     for name, versions in sorted(computed.items())
+                     if name in here and versions != {here[name]})

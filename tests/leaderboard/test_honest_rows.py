@@ -167,3 +167,21 @@ def test_a_transductive_row_is_compared_with_the_best_but_never_named_best_over_
     assert peeking["accuracy_pooled"] >= max(r["accuracy_pooled"] for r in plain)  # it would top the table
     assert not peeking["is_best"] and peeking["vs_best_difference"] is not None
     assert sum(r["is_best"] for r in plain) == 1
+
+
+def test_a_row_computed_with_other_library_versions_than_installed_says_so(toy_project, monkeypatch):
+    import avbench.runner.determinism as determinism
+
+    path = toy_project()
+    run_benchmark(path, progress=False, render=False)
+    assert main(["leaderboard", str(path)]) == 0
+    assert not board_rows(path)[("centroid", "loso")]["library_drift"]  # computed here, with what is here
+
+    installed = determinism.result_libraries()
+    monkeypatch.setattr(determinism, "result_libraries", lambda: {**installed, "numpy": "9.9.9"})
+    assert main(["leaderboard", str(path)]) == 0
+    row = board_rows(path)[("centroid", "loso")]
+    assert row["library_drift"] == f"numpy {installed['numpy']} (here 9.9.9)"
+    markdown = (path.parent / "leaderboards/toy/README.md").read_text()
+    assert f"computed with other library versions than installed here: numpy {installed['numpy']} (here 9.9.9)" \
+        in markdown

@@ -107,8 +107,7 @@ def _read_folds(folder: Path, result: Validation) -> None:
 
 
 def _check_against_config(result: Validation, config: BenchmarkConfig, registry: Registry, base: Path) -> None:
-    from avbench.leaderboard.freshness import (current_setups, record_config_fingerprint, setup_changes,
-                                               without_devices)
+    from avbench.leaderboard.freshness import current_setups, setup_changes, setup_fingerprint, without_devices
 
     wanted = {(f.record["experiment"], f.record["protocol"]) for f in result.folds}
     known = {(e, p) for e, p in wanted if e in config.experiments and p in config.experiments[e].protocols}
@@ -127,7 +126,7 @@ def _check_against_config(result: Validation, config: BenchmarkConfig, registry:
         if stable_hash(record.get("setup")) != record.get("config_fingerprint"):
             result.problems.append(f"{name}: its stored setup does not hash to its config_fingerprint")
             continue
-        if record_config_fingerprint(record) != current.fingerprint:  # devices set aside: a GPU's run is accepted
+        if setup_fingerprint(record["setup"]) != current.fingerprint:  # devices set aside: a GPU's run is accepted
             changes = setup_changes(without_devices(record.get("setup") or {}), without_devices(current.identity))
             result.problems.append(f"{name}: config_fingerprint {str(record.get('config_fingerprint'))[:12]} is not "
                                    f"the maintainer's {current.fingerprint[:12]}"

@@ -51,11 +51,16 @@ def current_setups(config: BenchmarkConfig, registry: Registry, base: Path,
     return out
 
 
+def _is_plugin_identity(value: dict[str, Any]) -> bool:
+    """A plugin's identity inside an experiment's (``PluginSpec.identity``): where a ``device`` entry lives."""
+    return "plugin" in value and "params" in value
+
+
 def without_devices(identity: Any) -> Any:
     """``identity`` with every plugin's ``device`` entry left out (see the module's docstring)."""
     if isinstance(identity, dict):
-        plugin_like = "plugin" in identity and "params" in identity
-        return {k: without_devices(v) for k, v in identity.items() if not (plugin_like and k == "device")}
+        plugin = _is_plugin_identity(identity)
+        return {k: without_devices(v) for k, v in identity.items() if not (plugin and k == "device")}
     if isinstance(identity, list):
         return [without_devices(v) for v in identity]
     return identity
@@ -73,15 +78,15 @@ def record_config_fingerprint(record: dict[str, Any]) -> str | None:
     then matches no config.
     """
     setup, stored = record.get("setup"), record.get("config_fingerprint")
-    if setup and (not stored or stable_hash(setup) == stored):
-        return setup_fingerprint(setup)
-    return stored or None
+    if setup and setup_devices(setup):  # run on CUDA: compared with its devices set aside, when honest
+        return setup_fingerprint(setup) if not stored or stable_hash(setup) == stored else stored
+    return stored or (stable_hash(setup) if setup else None)  # no device: its own hash is the setup's
 
 
 def setup_devices(setup: Any) -> set[str]:
     """The devices a stored setup names for its plugins (``cuda``); empty for CPU-only setups."""
     if isinstance(setup, dict):
-        own = {str(setup["device"])} if "plugin" in setup and "params" in setup and setup.get("device") else set()
+        own = {str(setup["device"])} if _is_plugin_identity(setup) and setup.get("device") else set()
         return own.union(*(setup_devices(v) for v in setup.values()))
     if isinstance(setup, list):
         return set().union(*(setup_devices(v) for v in setup))
@@ -105,11 +110,11 @@ def select_records(records: list[dict[str, Any]], current: CurrentSetup | None) 
     Records of the current config fingerprint if any (else the newest setup's, marked stale); among
     them the newest input data's; per seed and fold the newest record.
     """
-    by_experiment_fp = {r.get("experiment_fingerprint"): record_config_fingerprint(r) for r in records
-                        if record_config_fingerprint(r)}
+    fingerprints = [record_config_fingerprint(r) for r in records]
+    by_experiment_fp = {r.get("experiment_fingerprint"): fp for r, fp in zip(records, fingerprints) if fp}
     setups: dict[str | None, list[dict[str, Any]]] = {}
-    for r in records:  # a crashed-worker record carries no setup: it joins its experiment's records
-        fp = record_config_fingerprint(r) or by_experiment_fp.get(r.get("experiment_fingerprint"))
+    for r, own in zip(records, fingerprints):  # a crashed-worker record carries no setup: it joins its experiment's
+        fp = own or by_experiment_fp.get(r.get("experiment_fingerprint"))
         setups.setdefault(fp, []).append(r)
     current_fp = current.fingerprint if current else None
     if current_fp in setups:

@@ -95,8 +95,8 @@ def _annotate_group(key: tuple, rows: list[dict[str, Any]], predictions: dict[tu
     if not eligible:
         return
     like_for_like = [r for r in eligible if not is_special_setting(r)]
-    best = max(like_for_like or eligible, key=lambda r: (r.get(f"{RANKING_METRIC}_pooled") or 0, r.get("uar_pooled") or 0,
-                                        r["experiment"]))
+    best = max(like_for_like or eligible, key=lambda r: (r.get(f"{RANKING_METRIC}_pooled") or 0,
+                                                         r.get("uar_pooled") or 0, r["experiment"]))
     best_clips = predictions[(best["experiment"], best["protocol"])].clip_ids
     best["is_best"] = True
     best["compared_on"] = f"{len(best_clips)} clips"

@@ -29,7 +29,7 @@ from .clip_table import TABLES_DIR, ClipTable, FoldRows, present_on_sides
 from .corpora import class_coverage, experiment_clips, source_clip, source_id
 from .determinism import source_revision
 from .seeds import default_seeds
-from .units import BranchSpec, ExtractTask, FoldUnit, PluginSpec
+from .units import BranchSpec, ExtractTask, FoldUnit, PluginSpec, branch_plugins
 
 CHUNK = 16
 #: Per-file dataset problems and unreadable clips logged one per line up to this many, then counted.
@@ -667,7 +667,7 @@ def iter_fold_units(plan: Plan, config: BenchmarkConfig, registry: Registry, ski
                         "description": exp.config.description,
                         "protocol_folds": [f.name for f in folds], "planned_seeds": list(seeds),
                         "extraction_diagnostics": diagnostics_summary(exp, diagnostics or {})}
-            unit_specs = [exp.fusion, *(s for b in exp.branches for s in (b.extractor, b.model, b.augment))]
+            unit_specs = [exp.fusion, *branch_plugins(exp.branches)]
             for seed in seeds:
                 for rows in folds:
                     yield FoldUnit(
@@ -696,7 +696,7 @@ def fold_units(plan: Plan, config: BenchmarkConfig, registry: Registry, skipped:
 
 
 def plugin_versions(exp: ExperimentPlan, protocol: PluginSpec) -> dict[str, str]:
-    specs = [exp.dataset.plugin, protocol, *(s for b in exp.branches for s in (b.extractor, b.model, b.augment) if s)]
+    specs = [exp.dataset.plugin, protocol, *branch_plugins(exp.branches)]
     if exp.fusion:
         specs.append(exp.fusion)
     versions = {s.plugin: s.version for s in specs}

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Iterable, Mapping
 
 from avbench.contract import Clip, Fold, RunContext
 
@@ -57,6 +57,11 @@ class BranchSpec:
     extractor: PluginSpec
     model: PluginSpec | None = None
     augment: PluginSpec | None = None
+
+
+def branch_plugins(branches: Iterable[BranchSpec]) -> list[PluginSpec]:
+    """Every plugin the branches name (extractor, model, augmenter), in that order; absent ones left out."""
+    return [s for b in branches for s in (b.extractor, b.model, b.augment) if s is not None]
 
 
 @dataclass(frozen=True)
@@ -207,7 +212,7 @@ class FoldUnit:
 
     @property
     def modules(self) -> frozenset[str]:
-        specs = [self.protocol, self.fusion, *(s for b in self.branches for s in (b.extractor, b.model, b.augment))]
+        specs = [self.protocol, self.fusion, *branch_plugins(self.branches)]
         return frozenset(s.module for s in specs if s is not None and s.module)
 
     def describe(self) -> dict[str, Any]:

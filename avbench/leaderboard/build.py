@@ -49,6 +49,7 @@ def render_leaderboard(config: BenchmarkConfig, base: Path, registry: Registry |
     ``resamples`` (default: ``benchmark.bootstrap_resamples``) and ``bootstrap_seed`` set the speaker
     bootstrap (recorded in ``metadata.json``).
     """
+    rendered_at = git_commit(base)  # before this render writes anything: its own files are not "dirty" code
     resamples = resamples or config.benchmark.bootstrap_resamples or DEFAULT_RESAMPLES
     registry = registry or get_registry()
     name = config.benchmark.name
@@ -96,7 +97,7 @@ def render_leaderboard(config: BenchmarkConfig, base: Path, registry: Registry |
                   if v.get("clips") and (not k.startswith("(") or k.startswith("(last extracting run"))}
     meta = scrub({
         "benchmark": name, "description": config.benchmark.description, "avbench_version": __version__,
-        "rendered": now(), "rendered_at_commit": git_commit(base), "rendering_machine": machine(),
+        "rendered": now(), "rendered_at_commit": rendered_at, "rendering_machine": machine(),
         "rendering_libraries": library_versions(), "seeds": config.benchmark.seeds, "metrics": metrics,
         "extraction_throughput": extraction,
         "bootstrap": {"unit": "test subject", "resamples": resamples, "seed": bootstrap_seed,

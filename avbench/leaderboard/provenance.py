@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import platform
-import subprocess
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
@@ -14,14 +13,13 @@ LIBRARIES = ["numpy", "scikit-learn", "torch", "librosa", "opencv-contrib-python
 
 
 def git_commit(where: Path) -> str:
-    try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=where, capture_output=True, text=True, timeout=10)
-        commit = out.stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=where,
-                               capture_output=True, text=True, timeout=10).stdout.strip()
-        return (commit + ("+dirty" if dirty else "")) if commit else "unknown"
-    except (OSError, subprocess.SubprocessError):
+    """The commit of the git checkout at ``where``, ``+dirty`` when tracked files differ from it; else ``unknown``."""
+    from avbench.runner.determinism import source_revision
+
+    revision = source_revision(where)
+    if revision["commit"] == "unknown":
         return "unknown"
+    return revision["commit"] + ("+dirty" if revision["dirty"] else "")
 
 
 def library_versions() -> dict[str, str]:

@@ -90,3 +90,29 @@ model = "toy-centroid"
     row = frame.filter(pl.col("experiment") == "needs-data").to_dicts()[0]
     assert row["status"] == "not run" and "set AVBENCH_ELSEWHERE_ROOT" in row["error"]
     assert "not run: dataset 'elsewhere' has no root" in (path.parent / "leaderboards/toy/README.md").read_text()
+
+
+def test_the_render_names_the_commit_it_ran_at_not_dirtied_by_its_own_files(toy_benchmark):
+    import subprocess
+
+    path = toy_benchmark()
+    project = path.parent
+    run_benchmark(path, progress=False, render=False)
+
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=project, check=True, capture_output=True, text=True).stdout.strip()
+
+    git("init", "-q")
+    git("add", "benchmark.toml")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "config")
+    assert main(["leaderboard", str(path)]) == 0
+    git("add", "leaderboards")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "board")
+    for record in sorted((project / "runs/toy/centroid/loso/seed-0").glob("*.json"))[:1]:
+        record.unlink()  # a fold less: this render rewrites the tracked board files
+        record.with_suffix(".parquet").unlink()
+    head = git("rev-parse", "HEAD")
+    assert main(["leaderboard", str(path)]) == 0
+    assert git("status", "--porcelain", "--untracked-files=no")  # it did change tracked files...
+    meta = json.loads((project / "leaderboards/toy/metadata.json").read_text())
+    assert meta["rendered_at_commit"] == head  # ...yet the commit it rendered at was clean

@@ -111,6 +111,9 @@ class Plugin:
     #: the published method it implements (authors, year, title, venue), shown by ``avbench describe``
     cites: ClassVar[str] = ""
     stochastic: ClassVar[bool] = False
+    #: Libraries whose version can change this plugin's output: each fold records their versions
+    #: (``computed_with.libraries``); they are never part of a key.
+    libraries: ClassVar[tuple[str, ...]] = ()
     _xfail_checks: ClassVar[Mapping[str, str]] = {}
 
     def __init__(self, params: Params | Mapping[str, Any] | None = None, **overrides: Any) -> None:
@@ -131,7 +134,12 @@ class Plugin:
         return self.params.model_dump(mode="json")
 
     def cache_salt(self) -> str:
-        """Extra text that changes this plugin's output beyond its parameters and input files (a library version)."""
+        """Extra text that changes this plugin's output beyond its name, version, parameters and input files.
+
+        For what no parameter says: a generator version, the identity of a plugin used inside this one.
+        Never a library version: libraries are pinned by the lock and recorded with every fold
+        (:attr:`libraries`), not keyed (the version policy in the README).
+        """
         return ""
 
     def input_files(self) -> Mapping[str, Path]:

@@ -8,8 +8,11 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-LIBRARIES = ["numpy", "scikit-learn", "torch", "librosa", "opencv-contrib-python", "mediapipe", "opensmile",
-             "polars", "pydantic", "pluggy", "avbench-plugins"]
+#: Recorded with every fold and on the board. Libraries are pinned by ``requirements.lock`` and never keyed;
+#: every library a plugin declares (``Plugin.libraries``) must be here (tests/environment/test_version_policy.py).
+LIBRARIES = ["numpy", "scipy", "scikit-learn", "torch", "transformers", "librosa", "soxr", "soundfile", "av",
+             "numba", "opencv-contrib-python", "mediapipe", "opensmile", "pyAudioAnalysis", "h5py", "polars",
+             "pydantic", "pluggy", "threadpoolctl", "avbench-plugins"]
 
 
 def git_commit(where: Path) -> str:

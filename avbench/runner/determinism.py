@@ -17,7 +17,7 @@ import subprocess
 import sys
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -25,8 +25,6 @@ from .units import FoldUnit
 
 #: Variables read by BLAS/OpenMP libraries that a worker loads after this point.
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMBA_NUM_THREADS")
-#: Libraries whose version can change a result, beyond those the leaderboard's provenance lists.
-EXTRA_LIBRARIES = ("scipy", "threadpoolctl")
 
 
 def apply_determinism(unit: FoldUnit) -> dict[str, Any]:
@@ -137,32 +135,44 @@ def configure_torch(threads: int) -> None:
 @functools.cache
 def result_libraries() -> dict[str, str]:
     """Installed versions of the libraries that can change a result (read once per process)."""
-    from importlib import metadata
-
     from avbench.leaderboard.provenance import library_versions
 
-    versions = library_versions()
-    for name in EXTRA_LIBRARIES:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            continue
-    return dict(sorted(versions.items()))
+    return dict(sorted(library_versions().items()))
 
 
-def source_revision(where: Path | None = None) -> dict[str, Any]:
-    """The git commit of the avbench source and whether tracked files differ from it (call once per run).
+def source_revision(where: Path | None = None, outputs: Sequence[Path] = ()) -> dict[str, Any]:
+    """The git commit of the avbench source, whether tracked files differ from it, and the lock (once per run).
 
-    ``{"commit": "unknown", "dirty": None}`` when avbench is not run from a git checkout.
+    Files under ``outputs`` (avbench's own board) are avbench's results, not its code: changing them
+    never makes the checkout dirty. ``lock`` is the sha256 of the checkout's ``requirements.lock`` (the
+    environment the fold was computed in), None without one. ``{"commit": "unknown", "dirty": None}``
+    when avbench is not run from a git checkout.
     """
     where = where or Path(__file__).resolve().parents[2]
+    excluded = [f":(exclude){Path(p).resolve()}" for p in outputs
+                if Path(p).resolve().is_relative_to(Path(where).resolve())]
+    lock = lock_digest(where)
     try:
         head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=where, capture_output=True, text=True, timeout=10)
-        status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=where,
-                                capture_output=True, text=True, timeout=30)
+        status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", ".", *excluded],
+                                cwd=where, capture_output=True, text=True, timeout=30)
     except (OSError, subprocess.SubprocessError):
-        return {"commit": "unknown", "dirty": None}
+        return {"commit": "unknown", "dirty": None, "lock": lock}
     commit = head.stdout.strip()
     if head.returncode != 0 or not commit or status.returncode != 0:
-        return {"commit": "unknown", "dirty": None}
-    return {"commit": commit, "dirty": bool(status.stdout.strip())}
+        return {"commit": "unknown", "dirty": None, "lock": lock}
+    return {"commit": commit, "dirty": bool(status.stdout.strip()), "lock": lock}
+
+
+LOCK_FILE = "requirements.lock"
+
+
+def lock_digest(where: Path | None = None) -> str | None:
+    """The sha256 of ``requirements.lock`` beside the avbench source (the pinned environment), None without one."""
+    import hashlib
+
+    path = Path(where or Path(__file__).resolve().parents[2]) / LOCK_FILE
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None

@@ -73,6 +73,8 @@ class Plan:
     output_dir: Path
     datasets: dict[str, DatasetState]
     experiments: dict[str, ExperimentPlan]
+    #: avbench's own output folders (the board): files avbench writes never make the checkout "dirty"
+    outputs: tuple[Path, ...] = ()
 
 
 def resolve_spec(registry: Registry, ref: PluginRef, kind: PluginKind, context: RunContext,
@@ -326,7 +328,7 @@ def build_plan(config: BenchmarkConfig, registry: Registry, base: Path, only: Se
     log_lines(log, [f"dataset {d}: clip {c} skipped: {r}" for (d, c), r in sorted(unreadable.items())],
               "unreadable clip(s)")
     return Plan(config.benchmark.name, context, base / config.benchmark.output / config.benchmark.name,
-                datasets, experiments)
+                datasets, experiments, outputs=(base / config.benchmark.leaderboards,))
 
 
 def extraction_tasks(plan: Plan, known_bad: Collection[str] = ()) -> list[ExtractTask]:
@@ -612,7 +614,7 @@ def iter_fold_units(plan: Plan, config: BenchmarkConfig, registry: Registry, ski
     ``write_tables=False``: a dry run writes nothing) and shared by its units, which hold row numbers.
     """
     errors = errors if errors is not None else []
-    source = source_revision()  # once per run, in the main process: the commit the folds are computed with
+    source = source_revision(outputs=plan.outputs)  # once per run, in the main process: the commit the folds are computed with
     for exp in plan.experiments.values():
         if exp.error:
             errors.append({"experiment": exp.name, "protocol": None, "error": exp.error,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import subprocess
 from pathlib import Path
@@ -30,7 +31,8 @@ def test_every_fold_record_says_what_computed_it(toy_benchmark, tmp_path):
     run_benchmark(with_threads(toy_benchmark(), 2), progress=False, render=False)
     record = json.loads((tmp_path / "runs/toy/centroid/holdout/seed-0/holdout.json").read_text())
     computed = record["computed_with"]
-    assert set(computed) == {"commit", "dirty", "libraries", "torch_threads", "device"}
+    assert set(computed) == {"commit", "dirty", "lock", "libraries", "torch_threads", "device"}
+    assert computed["lock"] == hashlib.sha256((ROOT / "requirements.lock").read_bytes()).hexdigest()
     assert computed["torch_threads"] == 2 and record["setup"]["torch_threads"] == 2
     assert computed["device"] in ("cpu", "cuda")
     assert {"numpy", "scikit-learn", "scipy", "torch"} <= set(computed["libraries"])
@@ -39,4 +41,23 @@ def test_every_fold_record_says_what_computed_it(toy_benchmark, tmp_path):
 
 
 def test_outside_a_git_checkout_the_commit_is_unknown_not_guessed(tmp_path):
-    assert source_revision(tmp_path) == {"commit": "unknown", "dirty": None}
+    assert source_revision(tmp_path) == {"commit": "unknown", "dirty": None, "lock": None}
+
+
+def git(where: Path, *args: str) -> None:
+    subprocess.run(["git", *args], cwd=where, check=True, capture_output=True)
+
+
+def test_files_avbench_writes_never_make_the_checkout_dirty(tmp_path):
+    git(tmp_path, "init", "-q")
+    (tmp_path / "code.py").write_text("x = 1\n")
+    (tmp_path / "leaderboards").mkdir()
+    (tmp_path / "leaderboards" / "README.md").write_text("board\n")
+    git(tmp_path, "add", ".")
+    git(tmp_path, "-c", "user.email=a@b", "-c", "user.name=a", "commit", "-qm", "first")
+    (tmp_path / "leaderboards" / "README.md").write_text("board, re-rendered\n")
+    board = [tmp_path / "leaderboards"]
+    assert source_revision(tmp_path, outputs=board)["dirty"] is False
+    assert source_revision(tmp_path)["dirty"] is True  # without naming the board, it counts
+    (tmp_path / "code.py").write_text("x = 2\n")
+    assert source_revision(tmp_path, outputs=board)["dirty"] is True

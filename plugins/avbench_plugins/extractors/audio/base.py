@@ -9,7 +9,6 @@ for one clip (too short for the analysis window, a non-finite value) into a
 from __future__ import annotations
 
 import warnings
-from importlib import metadata
 from typing import ClassVar
 
 import numpy as np
@@ -49,11 +48,8 @@ class AudioExtractor(Extractor):
     modality: ClassVar[Modality] = Modality.AUDIO
     Params: ClassVar[type[AudioParams]] = AudioParams
 
-    #: Libraries whose version can change this extractor's numbers (part of the feature-cache key).
+    #: Libraries whose version can change this extractor's numbers: recorded with every fold, never keyed.
     libraries: ClassVar[tuple[str, ...]] = ("librosa", "soxr", "soundfile", "av")
-
-    def cache_salt(self) -> str:
-        return " ".join(f"{name}={_version(name)}" for name in self.libraries)
 
     def load(self, clip: Clip) -> LoadedAudio:
         p = self.params
@@ -97,13 +93,6 @@ class AudioExtractor(Extractor):
             raise ClipError(clip_id, f"{where}: {self.name} gave shape {out.shape}, declared {expected} "
                                      f"(clip of {samples.size / raw.sample_rate:.3f} s may be too short)")
         return np.ascontiguousarray(out)
-
-
-def _version(distribution: str) -> str:
-    try:
-        return metadata.version(distribution)
-    except metadata.PackageNotFoundError:
-        return "absent"
 
 
 def delta_stack(features: np.ndarray, order: int) -> np.ndarray:

@@ -20,7 +20,6 @@ the same features. CUDA when present (``device = "auto"``), else CPU.
 from __future__ import annotations
 
 import json
-from importlib import metadata
 from pathlib import Path
 from typing import Any, ClassVar, Literal, Sequence
 
@@ -124,9 +123,6 @@ class _SslExtractor(AudioExtractor):
         """CUDA when ``device`` (``auto``: the run's, else a GPU torch sees) resolves to it: a GPU slot, then."""
         return self.device_is_cuda(self.params.device)
 
-    def cache_salt(self) -> str:
-        return " ".join(f"{name}={_version(name)}" for name in self.libraries)
-
     def encoder(self) -> Any:
         if self._encoder is None:
             from ....models.neural.training import resolve_device
@@ -190,13 +186,6 @@ class _SslExtractor(AudioExtractor):
 def _names(raw: AudioSignal) -> tuple[str, str]:
     clip_id = getattr(raw, "clip_id", "<unknown clip>")
     return clip_id, getattr(raw, "path", "") or clip_id
-
-
-def _version(distribution: str) -> str:
-    try:
-        return metadata.version(distribution)
-    except metadata.PackageNotFoundError:
-        return "absent"
 
 
 def _layer_frames(states: np.ndarray, layer: int | str) -> np.ndarray:

@@ -45,7 +45,7 @@ def add_compare_parser(subparsers: "argparse._SubParsersAction[argparse.Argument
 def run_compare(args: argparse.Namespace) -> int:
     """Print each comparison; 0 when every one could be made, 1 when some pair was not comparable."""
     from avbench.config.loader import load_config
-    from avbench.leaderboard.build import stored_rows
+    from avbench.leaderboard.build import FoldSources, stored_rows
     from avbench.leaderboard.freshness import current_setups
     from avbench.leaderboard.submitted import submitted_rows
     from avbench.registry import get_registry
@@ -72,8 +72,10 @@ def run_compare(args: argparse.Namespace) -> int:
     wanted = {(name, p) for name in (args.a, args.b) for p in shared}
     setups = current_setups(config, registry, path.parent, only={(experiment[n], p) for n, p in wanted})
     output_dir = path.parent / config.benchmark.output / config.benchmark.name
-    rows, predictions, bad_files = stored_rows(config, output_dir, setups, wanted)
-    submitted, submitted_predictions = submitted_rows(config, output_dir, setups, bad_files, wanted)
+    board = path.parent / config.benchmark.leaderboards / config.benchmark.name
+    sources = FoldSources.read(output_dir, board)  # computed here, and the board's committed evidence
+    rows, predictions, bad_files = stored_rows(config, sources, setups, wanted)
+    submitted, submitted_predictions = submitted_rows(config, sources, setups, bad_files, wanted)
     rows += submitted
     predictions.update(submitted_predictions)
     for file, error in sorted(bad_files.items()):

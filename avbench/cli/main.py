@@ -69,12 +69,12 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_leaderboard(args: argparse.Namespace) -> int:
     from avbench.config.loader import load_config
-    from avbench.leaderboard.build import render_leaderboard
+    from avbench.runner.leaderboard_stamp import render_unless_unchanged
 
     registry = registry_for(args)
     path = Path(args.file).resolve()
     config = load_config(path, registry)
-    print(f"leaderboard: {render_leaderboard(config, path.parent, registry)}")
+    print(f"leaderboard: {render_unless_unchanged(config, path.parent, registry, force=args.force)}")
     return 0
 
 
@@ -120,6 +120,8 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     p = sub.add_parser("leaderboard", help="re-render leaderboards from stored results (no recomputation)")
     p.add_argument("file", nargs="?", default="benchmark.toml")
     p.add_argument("--strict", action="store_true")
+    p.add_argument("--force", action="store_true",
+                   help="render even when nothing it is made of changed since the last render")
     p.set_defaults(func=cmd_leaderboard)
 
     if command in CORE_COMMANDS:

@@ -1,16 +1,20 @@
 """Write ``leaderboards/<benchmark>/``: results as parquet and CSV, a Markdown table, a static site, figures.
 
-Rendering reads stored fold results only; it never recomputes a prediction. A row shows only the
-folds of the current config (:mod:`.freshness`); a row of folds computed under another setup is
-stale, one missing folds or seeds is partial. Rows of experiments that have no stored results this
-time (their data was not configured here, say) are kept from the previous table, checked against
-the current config the same way. Nothing written contains an absolute path of this machine.
+Rendering reads stored fold results only; it never recomputes a prediction. Its folds come from two
+places: the run folder (``runs/``, what was computed here) and the board's own evidence
+(:mod:`.evidence`, committed with the board), merged per row; a row a run recomputed replaces its
+evidence. A row shows only the folds of the current config (:mod:`.freshness`); a row of folds computed
+under another setup is stale, one missing folds or seeds is partial. Rows with no folds anywhere (not run
+here) are kept from the previous table, checked against the current config the same way. The same
+evidence renders the same bytes: the date is the newest fold's, and nothing written names the rendering
+machine, the rendering commit or an absolute path.
 """
 
 from __future__ import annotations
 
 import json
 import math
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -21,18 +25,21 @@ from avbench.config.schema import BenchmarkConfig
 from avbench.metrics.bootstrap import DEFAULT_CONFIDENCE, DEFAULT_RESAMPLES
 from avbench.registry import Registry, get_registry
 from avbench.storage.atomic import atomic_path, write_bytes, write_json
+from avbench.storage.fold_store import CHECKSUM_KEY, CorruptResultError
 
 from .contamination import contamination
+from .evidence import evidence_dir, read_evidence, remove_row, write_row
 from .figures import confusion_figure
 from .freshness import CurrentSetup, current_setups, select_records, setup_changes
 from .markdown import notes, render_markdown  # noqa: F401  (notes: part of this module's API)
 from .paths import PathScrubber
-from .provenance import git_commit, library_versions, machine, now
+from .provenance import library_versions
 from .reported import reported_fields
 from .site import render_site
 from .site.config_info import declared_setups, experiment_modalities
 from .site.folds import per_fold_results
-from .stored import read_fold_records
+from .freshness import Selection
+from .stored import read_fold_records, read_submitted_records, stored_predictions
 from .tables import RowPredictions, experiment_row
 from .uncertainty import RANKING_METRIC, TIE_LEVEL, annotate_groups, group_key, sort_key
 
@@ -49,7 +56,6 @@ def render_leaderboard(config: BenchmarkConfig, base: Path, registry: Registry |
     ``resamples`` (default: ``benchmark.bootstrap_resamples``) and ``bootstrap_seed`` set the speaker
     bootstrap (recorded in ``metadata.json``).
     """
-    rendered_at = git_commit(base)  # before this render writes anything: its own files are not "dirty" code
     resamples = resamples or config.benchmark.bootstrap_resamples or DEFAULT_RESAMPLES
     registry = registry or get_registry()
     name = config.benchmark.name
@@ -57,12 +63,15 @@ def render_leaderboard(config: BenchmarkConfig, base: Path, registry: Registry |
     board = base / config.benchmark.leaderboards / name
     metrics = config.benchmark.metrics
     setups = current_setups(config, registry, base)
-    rows, predictions, bad_files = stored_rows(config, output_dir, setups)
+    sources = FoldSources.read(output_dir, board)
+    updates: dict[tuple[str, str, str], EvidenceUpdate] = {}
+    rows, predictions, bad_files = stored_rows(config, sources, setups, evidence_updates=updates)
     from .submitted import submitted_rows, without_not_run_beside_submitted  # imported: rows of their own
 
-    submitted, submitted_predictions = submitted_rows(config, output_dir, setups, bad_files)
+    submitted, submitted_predictions = submitted_rows(config, sources, setups, bad_files, evidence_updates=updates)
     rows += submitted
     predictions.update(submitted_predictions)
+    write_evidence(board, updates, config if only is None else None, sources)
     present = {(r["experiment"], r["protocol"]) for r in rows}
     for r in _previous_rows(board / "results.parquet"):
         key = (r["experiment"], r["protocol"])
@@ -93,12 +102,14 @@ def render_leaderboard(config: BenchmarkConfig, base: Path, registry: Registry |
         frame.write_parquet(tmp)
     with atomic_path(board / "results.csv") as tmp:
         _flat(frame).write_csv(tmp)
-    extraction = {k: v for k, v in _read_json(output_dir / "extraction-stats.json").items()
-                  if v.get("clips") and (not k.startswith("(") or k.startswith("(last extracting run"))}
+    previous_meta = _read_json(board / "metadata.json")
+    extraction = {**(previous_meta.get("extraction_throughput") or {}),  # measured elsewhere: kept
+                  **{k: v for k, v in _read_json(output_dir / "extraction-stats.json").items()
+                     if v.get("clips") and (not k.startswith("(") or k.startswith("(last extracting run"))}}
     meta = scrub({
         "benchmark": name, "description": config.benchmark.description, "avbench_version": __version__,
-        "rendered": now(), "rendered_at_commit": rendered_at, "rendering_machine": machine(),
-        "rendering_libraries": library_versions(), "seeds": config.benchmark.seeds, "metrics": metrics,
+        "rendered": rendered_date(rows), "rendering_libraries": library_versions(),
+        "seeds": config.benchmark.seeds, "metrics": metrics,
         "extraction_throughput": extraction,
         "bootstrap": {"unit": "test subject", "resamples": resamples, "seed": bootstrap_seed,
                       "confidence": DEFAULT_CONFIDENCE, "interval": "percentile",
@@ -117,13 +128,56 @@ def render_leaderboard(config: BenchmarkConfig, base: Path, registry: Registry |
     return markdown
 
 
-def stored_rows(config: BenchmarkConfig, output_dir: Path, setups: dict[tuple[str, str], CurrentSetup],
-                wanted: set[tuple[str, str]] | None = None
+@dataclass
+class FoldSources:
+    """Every stored fold a render may use: the run folder's and the board's evidence, local and submitted."""
+
+    local: list[dict[str, Any]]
+    submitted: dict[str, list[dict[str, Any]]]
+    bad_files: dict[str, str]
+    local_only: list[dict[str, Any]] = field(default_factory=list)  # the run folder's own (not the evidence's)
+
+    @classmethod
+    def read(cls, output_dir: Path, board: Path | None) -> "FoldSources":
+        local, bad = read_fold_records(output_dir)
+        submitted, bad_submitted = read_submitted_records(output_dir)
+        bad.update(bad_submitted)
+        local_only = list(local)
+        if board is not None:
+            kept, kept_submitted, bad_evidence = read_evidence(board)
+            bad.update(bad_evidence)
+            local = merged(local, kept)
+            for slug, records in kept_submitted.items():
+                submitted[slug] = merged(submitted.get(slug, []), records)
+        return cls(local, submitted, bad, local_only)
+
+
+def merged(computed: list[dict[str, Any]], evidence: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The run folder's records and the evidence's, each record once (the run folder's copy kept)."""
+    seen = {r.get(CHECKSUM_KEY) for r in computed if r.get(CHECKSUM_KEY)}
+    return computed + [r for r in evidence if not r.get(CHECKSUM_KEY) or r.get(CHECKSUM_KEY) not in seen]
+
+
+@dataclass
+class EvidenceUpdate:
+    """A row whose chosen folds include some computed here: its evidence is written anew."""
+
+    experiment: str
+    protocol: str
+    records: list[dict[str, Any]]
+
+
+def stored_rows(config: BenchmarkConfig, sources: FoldSources, setups: dict[tuple[str, str], CurrentSetup],
+                wanted: set[tuple[str, str]] | None = None,
+                evidence_updates: dict[tuple[str, str, str], EvidenceUpdate] | None = None,
                 ) -> tuple[list[dict[str, Any]], dict[tuple[str, str], RowPredictions], dict[str, str]]:
-    """Rows of the config's experiment x protocols with stored folds, their predictions, and unreadable files."""
-    records, bad_files = read_fold_records(output_dir)
+    """Rows of the config's experiment x protocols with stored folds, their predictions, and unreadable files.
+
+    ``evidence_updates`` collects the rows whose chosen folds include some of the run folder's.
+    """
+    bad_files = dict(sources.bad_files)
     by_key: dict[tuple[str, str], list[dict[str, Any]]] = {}
-    for record in records:
+    for record in sources.local:
         by_key.setdefault((record["experiment"], record["protocol"]), []).append(record)
     rows: list[dict[str, Any]] = []
     predictions: dict[tuple[str, str], RowPredictions] = {}
@@ -132,13 +186,50 @@ def stored_rows(config: BenchmarkConfig, output_dir: Path, setups: dict[tuple[st
                 or (wanted is not None and (experiment, protocol) not in wanted):
             continue
         current = setups.get((experiment, protocol))
-        row, rows_predictions = experiment_row(select_records(group, current), config.benchmark.metrics,
-                                               bad_files, current)
+        selection = select_records(group, current)
+        row, rows_predictions = experiment_row(selection, config.benchmark.metrics, bad_files, current)
         row.update(experiment_metadata(config, experiment, protocol, row))
         rows.append(row)
         if rows_predictions is not None:
             predictions[(experiment, protocol)] = rows_predictions
+        note_evidence(evidence_updates, "", experiment, protocol, selection, rows_predictions)
     return rows, predictions, bad_files
+
+
+def note_evidence(updates: dict[tuple[str, str, str], EvidenceUpdate] | None, submitter: str, experiment: str,
+                  protocol: str, selection: Selection, predictions: RowPredictions | None) -> None:
+    """Remember a current row some of whose chosen folds were computed here (its evidence is then rewritten)."""
+    if updates is None or selection.stale or all(r.get("_evidence") for r in selection.records):
+        return
+    updates[(submitter, experiment, protocol)] = EvidenceUpdate(experiment, protocol, selection.records)
+
+
+def write_evidence(board: Path, updates: dict[tuple[str, str, str], EvidenceUpdate],
+                   config: BenchmarkConfig | None, sources: FoldSources) -> None:
+    """Write the evidence of the rows computed here; with ``config`` (a whole render) drop rows it no longer has."""
+    root = evidence_dir(board)
+    for (submitter, _, _), update in sorted(updates.items()):
+        frames, records = {}, []
+        for record in update.records:
+            if record.get("status") == "ok":
+                try:  # every column the fold stored (probabilities too: verify compares them)
+                    frames[(record["seed"], record["fold"])] = stored_predictions(record)
+                except CorruptResultError:  # named in the render's bad files; not evidence
+                    continue
+            records.append(record)
+        folder = root / "submitted" / submitter if submitter else root
+        write_row(folder, update.experiment, update.protocol, records, frames)
+    if config is None:
+        return
+    for record in sources.local:  # evidence of experiments or protocols the config no longer declares
+        exp = config.experiments.get(record["experiment"])
+        if record.get("_evidence") and (exp is None or record["protocol"] not in exp.protocols):
+            remove_row(root, record["experiment"], record["protocol"])
+
+
+def rendered_date(rows: list[dict[str, Any]]) -> str:
+    """The board's date: when its newest fold finished (the same evidence always gives the same date)."""
+    return max((str(r.get("finished") or "") for r in rows), default="")[:19] or "(no folds)"
 
 
 def group_order(row: dict[str, Any]) -> tuple:

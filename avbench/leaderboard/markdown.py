@@ -157,10 +157,11 @@ def render_markdown(rows: list[dict[str, Any]], meta: dict[str, Any], metrics: l
     if meta.get("description"):
         lines += [meta["description"], ""]
     lines += [
-        f"Rendered {meta['rendered']} by avbench {meta['avbench_version']} (rendered at commit "
-        f"`{meta.get('rendered_at_commit')}`; each row's *computed with* column gives the commit, device and "
-        "threads its folds were computed with). Regenerate with `avbench run` (computes what is missing) or "
-        "`avbench leaderboard` (re-renders stored results).", "",
+        f"Newest fold finished {meta['rendered']}; rendered by avbench {meta['avbench_version']} from the "
+        "evidence in `evidence/` (every row's fold records and per-clip predictions; each row's *computed with* "
+        "column gives the commit, lock, device and threads its folds were computed with). Regenerate with "
+        "`avbench run` (computes what is missing) or `avbench leaderboard` (re-renders the stored results and "
+        "the evidence, byte for byte).", "",
         "**How to read a table.** One table per dataset, class set and protocol. Metrics in %: the value on "
         "all test clips pooled (the mean over seeds when there are several), then its 95% confidence interval "
         f"from a speaker-level bootstrap ({boot.get('resamples')} resamples of the test subjects, the same "

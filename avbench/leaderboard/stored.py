@@ -80,18 +80,30 @@ def _read_one(path: Path) -> dict[str, Any]:
 
 
 def predictions_path(record: dict[str, Any]) -> Path:
-    """Where a stored fold's predictions are: beside its record."""
+    """Where a stored fold's predictions are: beside its record (in the evidence: the row's parquet file)."""
+    if record.get("_evidence"):
+        return Path(record["_evidence"]).with_suffix(".parquet")
     path = Path(record["_path"])
     return path.with_name(record.get("predictions") or path.with_suffix(".parquet").name)
+
+
+def stored_predictions(record: dict[str, Any]) -> pl.DataFrame:
+    """Every column a stored ``ok`` fold's predictions have (the evidence's copy, or the verified file)."""
+    if record.get("_frame") is not None:
+        return record["_frame"]
+    if record.get("_unverified") or "predictions_sha256" not in record:
+        raise CorruptResultError(f"{predictions_path(record)}: predictions without a checksum are not evidence")
+    return read_predictions(Path(record["_path"]), record)
 
 
 def read_fold_predictions(record: dict[str, Any]) -> pl.DataFrame:
     """The predictions of a stored ``ok`` fold, verified against their record; raises CorruptResultError."""
     import polars as pl
 
-    path = Path(record["_path"])
     parquet = predictions_path(record)
-    if record.get("_unverified") or "predictions_sha256" not in record:
+    if record.get("_frame") is not None:  # read from the board's evidence, checked there (evidence.read_row)
+        frame = record["_frame"]
+    elif record.get("_unverified") or "predictions_sha256" not in record:
         try:
             frame = pl.read_parquet(parquet)
         except FileNotFoundError:
@@ -99,7 +111,7 @@ def read_fold_predictions(record: dict[str, Any]) -> pl.DataFrame:
         except Exception as exc:  # polars raises several types for a damaged file
             raise CorruptResultError(f"{parquet}: predictions do not read back ({type(exc).__name__})") from None
     else:
-        frame = read_predictions(path, record)
+        frame = read_predictions(Path(record["_path"]), record)
     missing = [c for c in PREDICTION_COLUMNS if c not in frame.columns]
     if missing:
         raise CorruptResultError(f"{parquet}: predictions lack column(s) {', '.join(missing)}")

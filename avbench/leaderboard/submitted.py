@@ -11,31 +11,33 @@ it. A submitted row counts how many of its folds were also computed here with th
 from __future__ import annotations
 
 import json
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from avbench.config.schema import BenchmarkConfig
 
 from .freshness import CurrentSetup, select_records
-from .stored import read_fold_records, read_submitted_records
 from .tables import RowPredictions, experiment_row
 
+if TYPE_CHECKING:
+    from .build import FoldSources
 
-def submitted_rows(config: BenchmarkConfig, output_dir: Path, setups: dict[tuple[str, str], CurrentSetup],
-                   bad_files: dict[str, str], wanted: set[tuple[str, str]] | None = None
+
+def submitted_rows(config: BenchmarkConfig, sources: "FoldSources", setups: dict[tuple[str, str], CurrentSetup],
+                   bad_files: dict[str, str], wanted: set[tuple[str, str]] | None = None,
+                   evidence_updates: dict | None = None,
                    ) -> tuple[list[dict[str, Any]], dict[tuple[str, str], RowPredictions]]:
-    """One row per submitter, experiment and protocol of the config; unreadable files are added to ``bad_files``.
+    """One row per submitter, experiment and protocol of the config (from the run folder and the evidence).
 
-    ``wanted``: only these (``<experiment>@<submitter>``, protocol) rows.
+    ``wanted``: only these (``<experiment>@<submitter>``, protocol) rows. ``evidence_updates`` collects the
+    rows whose chosen folds were imported here (their evidence is then written anew).
     """
-    from .build import experiment_metadata
+    from .build import experiment_metadata, note_evidence
 
-    by_submitter, bad = read_submitted_records(output_dir)
-    bad_files.update(bad)
+    by_submitter = sources.submitted
     if not by_submitter:
         return [], {}
-    local_records, _ = read_fold_records(output_dir)
-    local = {(r["experiment"], r["protocol"], r.get("fingerprint")) for r in local_records if r.get("status") == "ok"}
+    local = {(r["experiment"], r["protocol"], r.get("fingerprint")) for r in sources.local
+             if r.get("status") == "ok"}
     rows, predictions = [], {}
     for slug, records in sorted(by_submitter.items()):
         groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
@@ -58,6 +60,7 @@ def submitted_rows(config: BenchmarkConfig, output_dir: Path, setups: dict[tuple
             rows.append(row)
             if row_predictions is not None:
                 predictions[(name, protocol)] = row_predictions
+            note_evidence(evidence_updates, slug, experiment, protocol, selection, row_predictions)
     return rows, predictions
 
 

@@ -4,7 +4,7 @@ Rendering reads every stored fold, resolves every experiment's plugins (importin
 and draws figures: seconds of work that a rerun with nothing to compute should not pay. What it is
 made of: the loaded config, the stored fold records and predictions, local and submitted (by size and
 modification time),
-the run folder's ``extraction-stats.json`` and ``not-run.json``, the installed plugins and avbench's
+the run folder's ``extraction-stats.json`` and ``not-run.json``, the board's evidence (among its files), the installed plugins and avbench's
 own source (:func:`installed_stamp`: every source file by size and modification time), the ``AVBENCH_*``
 variables (resources change which rows can be checked) and the rendered files themselves. Their digest is kept in the run
 folder (``leaderboard-inputs.json``); when it matches, the last rendering stands.
@@ -97,8 +97,8 @@ def leaderboard_outputs(board: Path) -> list[list[Any]]:
 
 
 def render_unless_unchanged(config: BenchmarkConfig, base: Path, registry: Registry,
-                            only: Sequence[str] | None = None) -> Path:
-    """The leaderboard's Markdown file, rendered again only when its inputs or its files changed."""
+                            only: Sequence[str] | None = None, force: bool = False) -> Path:
+    """The leaderboard's Markdown file, rendered again only when its inputs or its files changed (or ``force``)."""
     output_dir = base / config.benchmark.output / config.benchmark.name
     board = base / config.benchmark.leaderboards / config.benchmark.name
     stamp_path = output_dir / STAMP_FILE
@@ -108,7 +108,7 @@ def render_unless_unchanged(config: BenchmarkConfig, base: Path, registry: Regis
     except (OSError, ValueError):
         previous = {}
     markdown = Path(previous.get("markdown") or board / "README.md")
-    if previous.get("inputs") == inputs and previous.get("outputs") == leaderboard_outputs(board) \
+    if not force and previous.get("inputs") == inputs and previous.get("outputs") == leaderboard_outputs(board) \
             and markdown.is_file():
         return markdown
     from avbench.leaderboard.build import render_leaderboard

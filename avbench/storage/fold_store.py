@@ -54,14 +54,19 @@ def read_record(path: Path) -> dict[str, Any]:
         raise
     except (OSError, ValueError, UnicodeDecodeError) as exc:
         raise CorruptResultError(f"{path}: fold record does not read back ({type(exc).__name__}: {exc})") from None
+    return read_record_data(record, str(path))
+
+
+def read_record_data(record: Any, where: str) -> dict[str, Any]:
+    """A fold record already parsed from JSON, verified against its checksum; ``where`` names it in errors."""
     if not isinstance(record, dict):
-        raise CorruptResultError(f"{path}: fold record is not a JSON object")
+        raise CorruptResultError(f"{where}: fold record is not a JSON object")
     stored = record.get(CHECKSUM_KEY)
     if stored is None:
-        raise CorruptResultError(f"{path}: fold record has no checksum (written by an older avbench)")
+        raise CorruptResultError(f"{where}: fold record has no checksum (written by an older avbench)")
     if hashlib.sha256(_canonical(record)).hexdigest() != stored:
-        raise CorruptResultError(f"{path}: fold record does not match its checksum (edited or corrupt)")
-    return record
+        raise CorruptResultError(f"{where}: fold record does not match its checksum (edited or corrupt)")
+    return dict(record)
 
 
 def write_predictions_frame(path: Path, frame: Any) -> dict[str, Any]:

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import polars as pl
+import pytest
 
 from avbench.cli.main import main
 from avbench.runner.run import run_benchmark
@@ -119,17 +120,21 @@ def test_a_reported_number_stands_only_on_the_row_of_its_protocol_with_its_cavea
     assert "| 50.0" not in holdout_table and "reported accuracy 50.0 under protocol loso" in holdout_table
 
 
-def test_a_row_kept_from_the_previous_table_goes_stale_when_its_setup_changes(toy_project):
+@pytest.mark.parametrize("evidence", ["kept", "deleted"])
+def test_a_row_without_local_folds_goes_stale_when_its_setup_changes(toy_project, evidence):
     path = toy_project(scale=1.0)
     run_benchmark(path, progress=False)
     import shutil
 
-    shutil.rmtree(path.parent / "runs")  # results gone: the rows survive only in the previous table
+    shutil.rmtree(path.parent / "runs")  # results gone: the rows survive in the board's evidence
+    if evidence == "deleted":  # and without it, only in the previous table
+        shutil.rmtree(path.parent / "leaderboards" / "toy" / "evidence")
     toy_project(scale=3.0)
     assert main(["leaderboard", str(path)]) == 0
     rows = board_rows(path)
     row = rows[("centroid", "loso")]
-    assert row["kept_from_previous"] and row["stale"] and "scale: 1.0 -> 3.0" in row["stale_reason"]
+    assert row["stale"] and "scale: 1.0 -> 3.0" in row["stale_reason"]
+    assert bool(row.get("kept_from_previous")) == (evidence == "deleted")
     assert not row["is_best"] and row["tied_with_best"] is None
     assert not rows[("centroid-noisy", "loso")]["stale"]  # unchanged: kept as it was, marks included
     assert rows[("centroid-noisy", "loso")]["status"] == "ok"

@@ -63,6 +63,12 @@ def cmd_verify(args: argparse.Namespace) -> int:
     from avbench.exchange.bundle import BundleError
     from avbench.exchange.verify import verify_bundle
 
+    if args.local:
+        return _verify_local(args)
+    if args.bundle is None:
+        print("avbench verify: give a BUNDLE, or --local to recompute the board's own rows here", file=sys.stderr)
+        return EXIT_REFUSED
+
     try:
         verdicts = verify_bundle(args.bundle, args.file, args.folds, seed=args.seed, tolerance=args.tolerance,
                                  registry=_registry(args), data_overrides=parse_data_overrides(args.data or []),
@@ -74,6 +80,25 @@ def cmd_verify(args: argparse.Namespace) -> int:
     disagreeing = sum(not v.agrees for v in verdicts)
     print(f"{len(verdicts) - disagreeing} of {len(verdicts)} recomputed fold(s) agree with the bundle")
     return EXIT_REFUSED if disagreeing else 0
+
+
+def _verify_local(args: argparse.Namespace) -> int:
+    """``verify --local [FILE]``: recompute a sample of every row's folds here; exit 1 when one differs."""
+    from avbench.config.loader import parse_data_overrides
+    from avbench.exchange.verify_local import summary_line, verify_local
+
+    if args.file != "benchmark.toml" and args.bundle is not None:
+        print("avbench verify --local takes one FILE (the benchmark), not a bundle", file=sys.stderr)
+        return EXIT_REFUSED
+    checks = verify_local(args.bundle or args.file, args.folds or 1, only=args.only, tolerance=args.tolerance,
+                          registry=_registry(args), data_overrides=parse_data_overrides(args.data or []),
+                          workers=args.workers, log=lambda line: print(line, file=sys.stderr))
+    for check in checks:
+        print("\n".join(check.lines()))
+    print(summary_line(checks))
+    print("written to the board's verification.json; `avbench leaderboard` shows it on every row"
+          if any(c.folds for c in checks) else "nothing recomputed: verification.json left as it was")
+    return EXIT_REFUSED if any(not f["agrees"] for c in checks for f in c.folds) else 0
 
 
 def add_exchange_parsers(sub: argparse._SubParsersAction) -> None:
@@ -94,10 +119,16 @@ def add_exchange_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--data", action="append", metavar="NAME=PATH", help="root folder of dataset NAME")
     p.set_defaults(func=cmd_import)
 
-    p = sub.add_parser("verify", help="recompute K folds of a bundle here and compare their predictions")
-    p.add_argument("bundle", metavar="BUNDLE")
+    p = sub.add_parser("verify", help="recompute K folds of a bundle (or, with --local, of each board row) here and "
+                                      "compare their predictions")
+    p.add_argument("bundle", metavar="BUNDLE", nargs="?", help="a bundle (with --local: the benchmark FILE)")
     p.add_argument("file", nargs="?", default="benchmark.toml")
-    p.add_argument("--folds", type=int, default=1, metavar="K", help="how many folds to recompute (default 1)")
+    p.add_argument("--local", action="store_true",
+                   help="recompute K folds of every row of the board here (library drift after a lock update) and "
+                        "record the findings in the board's verification.json")
+    p.add_argument("--only", nargs="+", metavar="NAME", help="with --local: only these experiments")
+    p.add_argument("--folds", type=int, default=1, metavar="K",
+                   help="how many folds to recompute (default 1; with --local: per row)")
     p.add_argument("--seed", type=int, help="draw the K folds with this seed (default: the first K, sorted)")
     p.add_argument("--tolerance", type=float, default=DEFAULT_TOLERANCE,
                    help=f"largest probability difference that agrees (default {DEFAULT_TOLERANCE:g})")

@@ -10,8 +10,7 @@ and compared clip by clip: the same clips, the same predicted labels, and probab
 from __future__ import annotations
 
 import random
-import tempfile
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -22,8 +21,8 @@ from avbench.config.loader import load_config
 from avbench.registry import Registry, get_registry
 
 from .bundle import BundleError, opened
-from .folds import planned_units
 from .import_bundle import BundleFold, validate_bundle
+from .recompute import plannable, recompute
 
 DEFAULT_TOLERANCE = 1e-6
 
@@ -52,21 +51,27 @@ def choose_folds(folds: list[BundleFold], k: int, seed: int | None = None) -> li
 
 def compare_predictions(bundle: pl.DataFrame, local: pl.DataFrame, tolerance: float) -> tuple[bool, str]:
     """Same clips, same predicted labels and probabilities within ``tolerance``: (agrees, what was found)."""
+    agrees, detail, _difference = compared(bundle, local, tolerance)
+    return agrees, detail
+
+
+def compared(bundle: pl.DataFrame, local: pl.DataFrame, tolerance: float) -> tuple[bool, str, float | None]:
+    """:func:`compare_predictions` and the largest probability difference (None when not comparable)."""
     if sorted(bundle["clip_id"].to_list()) != sorted(local["clip_id"].to_list()):
         return False, (f"other test clips: the bundle predicts {bundle.height}, recomputed here {local.height} "
-                       f"({len(set(bundle['clip_id']) ^ set(local['clip_id']))} differ)")
+                       f"({len(set(bundle['clip_id']) ^ set(local['clip_id']))} differ)"), None
     bundle, local = bundle.sort("clip_id"), local.sort("clip_id")
     theirs = np.array(bundle["probabilities"].to_list(), dtype=np.float64).reshape(bundle.height, -1)
     ours = np.array(local["probabilities"].to_list(), dtype=np.float64).reshape(local.height, -1)
     if theirs.shape != ours.shape:
-        return False, f"probabilities of shape {theirs.shape}, recomputed here {ours.shape}"
+        return False, f"probabilities of shape {theirs.shape}, recomputed here {ours.shape}", None
     same_labels = int((bundle["predicted_index"].to_numpy() == local["predicted_index"].to_numpy()).sum())
     difference = float(np.abs(theirs - ours).max()) if theirs.size else 0.0
     labels = f"labels agree on {same_labels} of {bundle.height} clips"
     if difference == 0.0 and same_labels == bundle.height:
-        return True, f"byte-identical probabilities; {labels}"
+        return True, f"byte-identical probabilities; {labels}", 0.0
     agrees = same_labels == bundle.height and difference <= tolerance
-    return agrees, f"max |difference| of probabilities {difference:.3g} (tolerance {tolerance:g}); {labels}"
+    return agrees, f"max |difference| of probabilities {difference:.3g} (tolerance {tolerance:g}); {labels}", difference
 
 
 def verify_bundle(bundle: str | Path, config_path: str | Path, k: int, seed: int | None = None,
@@ -74,13 +79,6 @@ def verify_bundle(bundle: str | Path, config_path: str | Path, k: int, seed: int
                   data_overrides: dict[str, str] | None = None, workers: int | None = None,
                   log: Callable[[str], None] = lambda _line: None) -> list[FoldVerdict]:
     """Recompute K of the bundle's folds here; one verdict per fold. Raises BundleError when it cannot."""
-    from avbench.runner.bad_media import BadMediaMemory
-    from avbench.runner.executor import make_executor
-    from avbench.runner.failures import UnitFailure
-    from avbench.runner.run import run_extraction
-    from avbench.runner.run_lock import run_folder_lock
-    from avbench.runner.worker import run_fold
-
     if k < 1:
         raise BundleError([f"--folds {k}: expected at least 1"])
     registry = registry or get_registry()
@@ -92,35 +90,21 @@ def verify_bundle(bundle: str | Path, config_path: str | Path, k: int, seed: int
         if check.problems:
             raise BundleError(check.problems)
         chosen = choose_folds(check.folds, k, seed)
-        names = sorted({f.record["experiment"] for f in chosen})
-        plan, units, _errors = planned_units(config, registry, base, names, data_overrides)
-        by_fingerprint = {u.fingerprint: u for u in units}
+        plan, by_fingerprint = plannable(config, registry, base, [f.record["experiment"] for f in chosen],
+                                         data_overrides)
         missing = [f for f in chosen if f.record["fingerprint"] not in by_fingerprint]
         if missing:
             raise BundleError([f"{_where(f)}: cannot be recomputed here: " + _why_no_fold(f) for f in missing])
         log(f"recomputing {len(chosen)} of the bundle's {len(check.folds)} fold(s)")
+        results = recompute(plan, [by_fingerprint[f.record["fingerprint"]] for f in chosen], config, workers, log)
         verdicts = []
-        with tempfile.TemporaryDirectory(prefix="avbench-verify-") as tmp:
-            todo = [replace(by_fingerprint[f.record["fingerprint"]], latency_clips=0,
-                            result_dir=Path(tmp) / str(i)) for i, f in enumerate(chosen)]
-            executor = make_executor(workers or 1)
-            try:
-                with run_folder_lock(plan.output_dir, log):  # extraction updates the run folder's clip memory
-                    memory = BadMediaMemory(plan.output_dir / "clip-errors.json")
-                    run_extraction(plan, executor, False, memory, config.benchmark.clip_timeout, log)
-                results = {u.fingerprint: r for u, r in executor.map_unordered(run_fold, todo,
-                                                                               timeout=config.benchmark.fold_timeout)}
-            finally:
-                executor.close()
-            for fold, unit in zip(chosen, todo):
-                record = results.get(unit.fingerprint)
-                if isinstance(record, UnitFailure) or not record or record.get("status") != "ok":
-                    cause = record.cause if isinstance(record, UnitFailure) else (record or {}).get("error")
-                    verdicts.append(FoldVerdict(_where(fold), False, f"could not be recomputed here: {cause}"))
-                    continue
-                local = pl.read_parquet(unit.stem.with_suffix(".parquet"))
-                agrees, detail = compare_predictions(fold.predictions, local, tolerance)
-                verdicts.append(FoldVerdict(_where(fold), agrees, detail))
+        for fold in chosen:
+            result = results[fold.record["fingerprint"]]
+            if result.predictions is None:
+                verdicts.append(FoldVerdict(_where(fold), False, result.cause))
+                continue
+            agrees, detail = compare_predictions(fold.predictions, result.predictions, tolerance)
+            verdicts.append(FoldVerdict(_where(fold), agrees, detail))
     return verdicts
 
 

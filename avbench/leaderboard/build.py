@@ -25,6 +25,7 @@ from avbench.config.schema import BenchmarkConfig
 from avbench.metrics.bootstrap import DEFAULT_CONFIDENCE, DEFAULT_RESAMPLES
 from avbench.registry import Registry, get_registry
 from avbench.storage.atomic import atomic_path, write_bytes, write_json
+from avbench.runner.determinism import lock_digest
 from avbench.storage.fold_store import CHECKSUM_KEY, CorruptResultError
 
 from .contamination import contamination
@@ -40,6 +41,7 @@ from .site.config_info import declared_setups, experiment_modalities
 from .site.folds import per_fold_results
 from .freshness import Selection
 from .stored import read_fold_records, read_submitted_records, stored_predictions
+from .verification import lock_status, read_verification, row_key
 from .tables import RowPredictions, experiment_row
 from .uncertainty import RANKING_METRIC, TIE_LEVEL, annotate_groups, group_key, sort_key
 
@@ -82,6 +84,11 @@ def render_leaderboard(config: BenchmarkConfig, base: Path, registry: Registry |
     rows.extend(not_run_rows(config, output_dir, present, registry))
     rows = without_not_run_beside_submitted(rows)
     annotate_groups(rows, predictions, metrics, resamples, bootstrap_seed)
+    lock, verification = lock_digest(), read_verification(board)
+    for row in rows:
+        locks = set(filter(None, (row.get("computed_locks") or "").split(", ")))
+        row["lock_status"] = lock_status(locks, lock, (verification.get("rows") or {}).get(
+            row_key(row["experiment"], row["protocol"])))
     for row in rows:
         if (row["experiment"], row["protocol"]) in predictions and row.get("confusion") and not row["stale"]:
             figure = board / "figures" / f"{row['experiment']}__{row['protocol']}.png"
@@ -108,7 +115,7 @@ def render_leaderboard(config: BenchmarkConfig, base: Path, registry: Registry |
                      if v.get("clips") and (not k.startswith("(") or k.startswith("(last extracting run"))}}
     meta = scrub({
         "benchmark": name, "description": config.benchmark.description, "avbench_version": __version__,
-        "rendered": rendered_date(rows), "rendering_libraries": library_versions(),
+        "rendered": rendered_date(rows), "rendering_libraries": library_versions(), "lock": lock,
         "seeds": config.benchmark.seeds, "metrics": metrics,
         "extraction_throughput": extraction,
         "bootstrap": {"unit": "test subject", "resamples": resamples, "seed": bootstrap_seed,

@@ -118,6 +118,8 @@ def notes(row: dict[str, Any]) -> str:
         out.append(f"{len(row['skipped_test_clips'])} test clip(s) skipped (bad media)")
     if row.get("unverified_folds"):
         out.append(f"{row['unverified_folds']} fold record(s) without checksums (older avbench): not verified")
+    if row.get("lock_status") and row["lock_status"] != "computed under the current lock":
+        out.append(row["lock_status"])
     if row.get("library_drift"):
         out.append(f"computed with other library versions than installed here: {row['library_drift']}")
     if row.get("freshness_unchecked"):
@@ -151,6 +153,20 @@ def breakdown_lines(rows: list[dict[str, Any]]) -> list[str]:
                      disable_numparse=True), ""]
 
 
+def environment_lines(rows: list[dict[str, Any]], meta: dict[str, Any]) -> list[str]:
+    """Which rows were computed under the installed lock, re-verified under it (avbench verify --local), or not."""
+    if not meta.get("lock"):
+        return []
+    statuses = [str(r.get("lock_status") or "") for r in rows if r.get("status") in ("ok", "partial")]
+    current = sum(s == "computed under the current lock" for s in statuses)
+    verified = sum(s.startswith("re-verified") for s in statuses)
+    other = sum(s.startswith("computed under another lock") for s in statuses)
+    return [f"**Environment.** Libraries are pinned by `requirements.lock` (sha256 `{meta['lock'][:12]}`) and "
+            f"recorded with every fold, never keyed. Of {len(statuses)} rows with results, {current} were computed "
+            f"under this lock, {verified} re-verified under it by `avbench verify --local` (recomputed folds "
+            f"compared with the evidence; the result is in each row's notes), {other} not re-verified yet.", ""]
+
+
 def render_markdown(rows: list[dict[str, Any]], meta: dict[str, Any], metrics: list[str]) -> str:
     boot = meta.get("bootstrap") or {}
     lines = [f"# Leaderboard: {meta['benchmark']}", ""]
@@ -162,6 +178,7 @@ def render_markdown(rows: list[dict[str, Any]], meta: dict[str, Any], metrics: l
         "column gives the commit, lock, device and threads its folds were computed with). Regenerate with "
         "`avbench run` (computes what is missing) or `avbench leaderboard` (re-renders the stored results and "
         "the evidence, byte for byte).", "",
+        *environment_lines(rows, meta),
         "**How to read a table.** One table per dataset, class set and protocol. Metrics in %: the value on "
         "all test clips pooled (the mean over seeds when there are several), then its 95% confidence interval "
         f"from a speaker-level bootstrap ({boot.get('resamples')} resamples of the test subjects, the same "

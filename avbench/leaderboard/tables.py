@@ -174,6 +174,7 @@ def provenance_fields(ok: list[dict[str, Any]]) -> dict[str, Any]:
         "computed_device": ", ".join(sorted({str(c.get("device")) for c in entries if c.get("device")}
                                             | {d for r in ok for d in setup_devices(r.get("setup"))})),
         "computed_with_folds": len(entries),
+        "computed_locks": ", ".join(sorted({str(c.get("lock") or "unrecorded") for c in entries})),
         "library_drift": library_drift(libraries),
     }
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
@@ -83,6 +84,10 @@ def render_leaderboard(config: BenchmarkConfig, base: Path, registry: Registry |
             present.add(key)
     rows.extend(not_run_rows(config, output_dir, present, registry))
     rows = without_not_run_beside_submitted(rows)
+    unchecked = sorted((key, setup.unknown_because) for key, setup in setups.items()
+                       if setup.fingerprint is None and key in predictions)
+    for (experiment, protocol), why in unchecked:  # a fact of this machine, not of the row: said, not written
+        print(f"leaderboard: {experiment} / {protocol} not checked against the config here ({why})", file=sys.stderr)
     annotate_groups(rows, predictions, metrics, resamples, bootstrap_seed)
     lock, verification = lock_digest(), read_verification(board)
     for row in rows:
@@ -109,15 +114,10 @@ def render_leaderboard(config: BenchmarkConfig, base: Path, registry: Registry |
         frame.write_parquet(tmp)
     with atomic_path(board / "results.csv") as tmp:
         _flat(frame).write_csv(tmp)
-    previous_meta = _read_json(board / "metadata.json")
-    extraction = {**(previous_meta.get("extraction_throughput") or {}),  # measured elsewhere: kept
-                  **{k: v for k, v in _read_json(output_dir / "extraction-stats.json").items()
-                     if v.get("clips") and (not k.startswith("(") or k.startswith("(last extracting run"))}}
     meta = scrub({
         "benchmark": name, "description": config.benchmark.description, "avbench_version": __version__,
         "rendered": rendered_date(rows), "rendering_libraries": library_versions(), "lock": lock,
         "seeds": config.benchmark.seeds, "metrics": metrics,
-        "extraction_throughput": extraction,
         "bootstrap": {"unit": "test subject", "resamples": resamples, "seed": bootstrap_seed,
                       "confidence": DEFAULT_CONFIDENCE, "interval": "percentile",
                       "ranking_metric": RANKING_METRIC, "tied_when_p_at_least": TIE_LEVEL},
@@ -265,7 +265,8 @@ def experiment_metadata(config: BenchmarkConfig, experiment: str, protocol: str,
 def kept_row(row: dict[str, Any], config: BenchmarkConfig, current: CurrentSetup | None,
              registry: Registry | None = None) -> dict[str, Any]:
     """A row of the previous table whose results are not stored here, checked against the current config."""
-    row = dict(row, kept_from_previous=True)
+    # a not-run row says why wherever it is rendered: kept or freshly written, it is the same row
+    row = dict(row) if row.get("status") == "not run" else dict(row, kept_from_previous=True)
     if not row.get("classes"):  # a not-run row of an older render: its table is that of its declared classes
         row["classes"] = _declared_classes(config, row["experiment"], registry)
         row["n_classes"] = len(row["classes"])

@@ -122,8 +122,6 @@ def notes(row: dict[str, Any]) -> str:
         out.append(row["lock_status"])
     if row.get("library_drift"):
         out.append(f"computed with other library versions than installed here: {row['library_drift']}")
-    if row.get("freshness_unchecked"):
-        out.append(f"not checked against the config here ({row['freshness_unchecked']})")
     if row.get("kept_from_previous") and status != "not run":
         out.append("kept from an earlier render (results not stored here)")
     commits = [c for c in (row.get("computed_commit") or "").split(",") if c.strip()]
@@ -245,19 +243,4 @@ def render_markdown(rows: list[dict[str, Any]], meta: dict[str, Any], metrics: l
                   "These files were left out; the rows above use the rest (a missing fold makes its row partial).", ""]
         lines += [f"- `{b['file']}`: {b['error']}" for b in meta["bad_files"]]
         lines.append("")
-    throughput = meta.get("extraction_throughput") or {}
-    if throughput:
-        lines += ["## Feature extraction throughput", "",
-                  "Per extractor, from the last run that extracted with it (a warm cache extracts nothing): clips "
-                  "and seconds of media per busy worker-second, decoding included; last row: that run's whole "
-                  "stage by wall clock with all workers.", ""]
-        table = []
-        for name, v in sorted(throughput.items(), key=lambda kv: kv[0].startswith("(")):
-            if name.startswith("("):
-                table.append([f"{name}, {v.get('workers')} worker(s)", int(v.get("clips", 0)),
-                              f"{v.get('clips_per_second', 0):.1f}", f"{v.get('times_real_time', 0):.1f}"])
-            else:
-                table.append([name, int(v.get("clips", 0)), f"{v.get('clips_per_worker_second', 0):.1f}",
-                              f"{v.get('times_real_time_per_worker', 0):.1f}"])
-        lines += [tabulate(table, headers=["extractor", "clips", "clips/s", "× real time"], tablefmt="github"), ""]
     return "\n".join(lines)

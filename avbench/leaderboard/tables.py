@@ -89,7 +89,6 @@ def experiment_row(selection: Selection, metrics: list[str], bad_files: dict[str
         "failed_folds": len(failed), "missing_folds": [f"seed {s}: {f}" for s, f in missing],
         "seeds": seeds_present, "seeds_expected": list(selection.expected_seeds or []),
         "status": status, "stale": selection.stale, "stale_reason": selection.stale_reason,
-        "freshness_unchecked": current.unknown_because if current is not None and current.fingerprint is None else "",
         "error": "; ".join(sorted({f"{r['fold']}: {r.get('error')}" for r in failed}))[:500],
         "computed_description": first.get("description"),
         "plugins": json.dumps(first.get("plugins", {}), sort_keys=True),

@@ -4,7 +4,7 @@ Rendering reads every stored fold, resolves every experiment's plugins (importin
 and draws figures: seconds of work that a rerun with nothing to compute should not pay. What it is
 made of: the loaded config, the stored fold records and predictions, local and submitted (by size and
 modification time),
-the run folder's ``extraction-stats.json`` and ``not-run.json``, the board's evidence (among its files), the installed plugins and avbench's
+the run folder's ``not-run.json``, the board's evidence (among its files), the installed plugins and avbench's
 own source (:func:`installed_stamp`: every source file by size and modification time), the ``AVBENCH_*``
 variables (resources change which rows can be checked) and the rendered files themselves. Their digest is kept in the run
 folder (``leaderboard-inputs.json``); when it matches, the last rendering stands.
@@ -86,7 +86,7 @@ def leaderboard_inputs(config: BenchmarkConfig, output_dir: Path, only: Sequence
     return stable_hash({
         "config": config.model_dump(mode="json"), "only": list(only or []),
         "stored": _stats(stored, output_dir),
-        "run_files": {name: _content(output_dir / name) for name in ("extraction-stats.json", "not-run.json")},
+        "run_files": {name: _content(output_dir / name) for name in ("not-run.json",)},
         "installed": installed_stamp(),
         "environment": sorted((k, v) for k, v in os.environ.items() if k.startswith("AVBENCH_")),
     })

@@ -205,7 +205,7 @@ def run_extraction(plan: Plan, executor: Executor, progress: bool, memory: BadMe
     memory.save()
     # Diagnostics outlive the run: a rerun with a warm cache reads them back.
     diagnostics = _remembered(plan.output_dir / "clip-diagnostics.json", diagnostics)
-    if stats:  # keep the last measured throughput per extractor for the leaderboard
+    if stats:  # the last measured throughput per extractor (this machine's, kept in the run folder, not on the board)
         stats_path = plan.output_dir / "extraction-stats.json"
         write_json(stats_path, {**_read_json(stats_path), **stats})
     return ExtractionResult(dict(memory.verdicts), failed, diagnostics, stats)

@@ -34,7 +34,7 @@ from .site.config_info import declared_setups, experiment_modalities
 from .site.folds import per_fold_results
 from .stored import read_fold_records
 from .tables import RowPredictions, experiment_row
-from .uncertainty import RANKING_METRIC, TIE_LEVEL, annotate_groups, group_key, sort_key
+from .uncertainty import annotate_groups, comparison_metadata, group_key, sort_key
 
 LIST_COLUMNS = ["seeds", "seeds_expected", "classes", "device", "skipped_test_clips", "substitutions",
                 "missing_folds"]
@@ -102,7 +102,7 @@ def render_leaderboard(config: BenchmarkConfig, base: Path, registry: Registry |
         "extraction_throughput": extraction,
         "bootstrap": {"unit": "test subject", "resamples": resamples, "seed": bootstrap_seed,
                       "confidence": DEFAULT_CONFIDENCE, "interval": "percentile",
-                      "ranking_metric": RANKING_METRIC, "tied_when_p_at_least": TIE_LEVEL},
+                      **comparison_metadata()},
         "bad_files": [{"file": str(path), "error": error} for path, error in sorted(bad_files.items())],
         "stale_rows": [f"{r['experiment']} / {r['protocol']}" for r in rows if r.get("stale")],
         "partial_rows": [f"{r['experiment']} / {r['protocol']}" for r in rows if r.get("status") == "partial"],

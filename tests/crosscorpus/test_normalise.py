@@ -76,7 +76,7 @@ def probabilities(frame: pl.DataFrame, subject: str) -> dict[str, list[float]]:
 
 def test_training_speakers_are_standardised_by_their_own_training_clips(probe):
     root, run = probe
-    (fit,), _ = run("speaker", False, root, "plain")
+    (fit,), _ = run("speaker", True, root, "plain")
     X = fit["X"]  # training actors 01 and 02, six clips each, in order
     for rows in (X[:6], X[6:]):
         assert np.allclose(rows.mean(0), 0, atol=1e-5) and np.allclose(rows.std(0), 1, atol=1e-4)
@@ -132,7 +132,7 @@ def test_a_transductive_row_is_labelled(probe, tmp_path):
 
 def test_normalisation_enters_the_fold_key(probe, tmp_path):
     root, run = probe
-    run("speaker", False, root, "a")
+    run("global", False, root, "a")
     key = (tmp_path / "runs/norm/probe/holdout/seed-0/holdout.json").read_text()
     run("speaker", True, root, "b")
     assert (tmp_path / "runs/norm/probe/holdout/seed-0/holdout.json").read_text() != key

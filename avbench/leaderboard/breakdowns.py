@@ -4,7 +4,8 @@ Pooled like the row's main metrics: per seed over all its test clips of the grou
 the seeds that have clips of the group. Clips whose gender or corpus is unknown or empty count in no
 group. A breakdown uses every seed and fold of its row or none: when some folds' predictions do not
 record the column (stored by an older avbench, say), the row gets no figures for it, only
-``<column>_breakdown_incomplete`` saying how many seeds record it. Stored as JSON strings (``{"female": 0.61, "male": 0.57}``) so the parquet and CSV keep one
+``<column>_breakdown_incomplete`` saying how many seeds record it.
+Stored as JSON strings (``{"female": 0.61, "male": 0.57}``) so the parquet and CSV keep one
 column per breakdown whatever groups a dataset has; a row without such clips gets none.
 """
 

@@ -132,7 +132,7 @@ def degenerate_reason(seed_confusions: Sequence[np.ndarray], classes: Sequence[s
 
 
 def rank_intervals(values: np.ndarray, confidence: float = DEFAULT_CONFIDENCE) -> list[tuple[int, int]]:
-    """Per row (``values``: [row, resample]), the central ``confidence`` interval of its rank (1 = top) over resamples."""
+    """Per row (``values``: [row, resample]), the central ``confidence`` interval of its rank (1 = top)."""
     ranked = 1 + np.sum(values[None, :, :] > values[:, None, :], axis=1)  # [row, resample]: rows strictly above
     tail = (1 - confidence) / 2
     return [(int(np.quantile(r, tail, method="inverted_cdf")), int(np.quantile(r, 1 - tail, method="inverted_cdf")))

@@ -100,7 +100,7 @@ def _statistics(pairs, swaps: np.ndarray, metric: str, observed: float, unit: np
 def sign_flip_test(a: Sequence[np.ndarray], b: Sequence[np.ndarray], metric: str,
                    rng: np.random.Generator | None = None, permutations: int = PERMUTATIONS,
                    exact_max: int = EXACT_MAX_SUBJECTS) -> SignFlipTest:
-    """Two-sided paired sign-flip test of ``metric(a) - metric(b)``; ``a``/``b``: per seed ``[subject, true, predicted]``.
+    """Two-sided paired sign-flip test of ``metric(a) - metric(b)``; ``a``, ``b``: per seed ``[subject, true, pred]``.
 
     Only speakers with test clips count. Exact up to ``exact_max`` speakers; beyond, ``permutations``
     random swaps drawn from ``rng`` (``p = (hits + 1) / (permutations + 1)``).

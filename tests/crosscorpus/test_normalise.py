@@ -167,3 +167,15 @@ protocols = ["loco"]
     assert summary.done == 0
     board = (tmp_path / "leaderboards/cc/README.md").read_text()
     assert "normalises per corpus, but corpus a has no training clip" in board
+
+
+def test_inductive_per_speaker_normalisation_is_a_config_error_naming_the_fix(probe, tmp_path):
+    path = tmp_path / "benchmark.toml"
+    path.write_text(SPEAKERS.format(scope="speaker", transductive="false"))
+    with pytest.raises(ConfigError) as err:
+        load_config(path, get_registry())
+    assert "experiments.probe.branches.audio.normalise" in str(err.value)
+    assert "scope 'speaker' without transductive = true" in str(err.value)
+    assert "set transductive = true" in str(err.value)
+    path.write_text(SPEAKERS.format(scope="speaker", transductive="true"))
+    load_config(path, get_registry())

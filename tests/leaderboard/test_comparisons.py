@@ -28,7 +28,7 @@ def labels(n_speakers: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def predictions_with(wrong_per_speaker: list[int]) -> np.ndarray:
-    """Predictions that get ``wrong_per_speaker[s]`` of speaker s's clips wrong (the first ones, into the next class)."""
+    """Predictions with ``wrong_per_speaker[s]`` of speaker s's clips wrong (the first ones, into the next class)."""
     subject, y = labels(len(wrong_per_speaker))
     p = y.copy()
     for s, wrong in enumerate(wrong_per_speaker):

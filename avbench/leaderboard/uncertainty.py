@@ -150,8 +150,10 @@ def annotate_groups(rows: list[dict[str, Any]], predictions: dict[tuple[str, str
     for key, group in groups.items():
         fresh = [r for r in group if (r["experiment"], r["protocol"]) in predictions]
         fresh_ids = {id(r) for r in fresh}
-        kept_marks_hold = not fresh and any(r.get("is_best") and ranks(r) for r in group)
-        for row in group:  # marks are only kept from an earlier render when its best row still stands
+        kept_marks_hold = not fresh and any(r.get("is_best") and ranks(r) and r.get("too_few_speakers") is not None
+                                            for r in group)
+        for row in group:  # marks are kept from an earlier render only when its best row still stands, compared
+            # as here (a render before sign-flip tests and Holm recorded no too_few_speakers)
             if id(row) not in fresh_ids and not (kept_marks_hold and ranks(row)):
                 _clear_marks(row)
         if fresh:

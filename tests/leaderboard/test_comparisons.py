@@ -207,3 +207,15 @@ def test_a_breakdown_with_one_fold_of_a_seed_lacking_gender_is_refused():
     fields = breakdown_fields({0: seed}, K)
     assert fields["accuracy_by_gender"] is None and "0 of 1 seeds (1 of 2 seed-folds)" in \
         fields["gender_breakdown_incomplete"]
+
+
+def test_marks_kept_from_a_render_before_these_tests_are_cleared_and_current_ones_kept():
+    base = {"experiment": "a", "protocol": "p", "dataset": "d", "classes": ["x"], "status": "ok", "stale": False}
+    old_best = dict(base, is_best=True)
+    old_other = dict(base, experiment="b", is_best=False, vs_best_p=0.002, tied_with_best=False)
+    current_best = dict(old_best, too_few_speakers=False)
+    current_other = dict(old_other, too_few_speakers=False, vs_best_p=0.2, tied_with_best=True)
+    annotate_groups([old_best, old_other], {}, ["accuracy"])
+    assert not old_best["is_best"] and old_other["vs_best_p"] is None and old_other["tied_with_best"] is None
+    annotate_groups([current_best, current_other], {}, ["accuracy"])
+    assert current_best["is_best"] and current_other["tied_with_best"] and current_other["vs_best_p"] == 0.2

@@ -219,3 +219,12 @@ def test_marks_kept_from_a_render_before_these_tests_are_cleared_and_current_one
     assert not old_best["is_best"] and old_other["vs_best_p"] is None and old_other["tied_with_best"] is None
     annotate_groups([current_best, current_other], {}, ["accuracy"])
     assert current_best["is_best"] and current_other["tied_with_best"] and current_other["vs_best_p"] == 0.2
+
+
+def test_a_row_names_the_classes_some_fold_never_trained_on_from_its_records():
+    from avbench.leaderboard.tables import untrained_classes
+
+    records = [{"class_coverage": {"train": ["angry"], "test": ["angry", "boredom"]}},
+               {"class_coverage": {"train": ["angry", "boredom"], "test": ["angry", "boredom"]}}, {}]
+    assert untrained_classes(records, ["angry", "boredom"]) == ["boredom"]
+    assert untrained_classes(records[1:], ["angry", "boredom"]) == []

@@ -1,8 +1,11 @@
-"""``avbench compare A B``: is A different from B? A paired speaker bootstrap on stored predictions.
+"""``avbench compare A B``: is A different from B? A paired sign-flip test and speaker bootstrap on stored predictions.
 
-Nothing is recomputed: both experiments' stored folds are read as the leaderboard reads them, and
-the test subjects are resampled with the draws the leaderboard uses for their table. Two rows can
-only be compared when they were scored on the same test clips; otherwise the command says so.
+Nothing is recomputed: both experiments' stored folds are read as the leaderboard reads them, the
+test subjects are resampled with the draws the leaderboard uses for their table (and the config's
+``bootstrap_resamples``), and the sign-flip test is the board's (:func:`~avbench.leaderboard.uncertainty.compare_rows`),
+so the figures are the board's for the same pair, before the board's correction for the number of
+comparisons in its table. Two rows can only be compared when they were scored on the same test
+clips; otherwise the command says so.
 A submitted row (folds imported with ``avbench import``) is named as on the leaderboard,
 ``<experiment>@<submitter>``.
 """
@@ -16,8 +19,7 @@ from typing import TYPE_CHECKING
 
 from avbench.config.loader import ConfigError
 from avbench.metrics.bootstrap import (
-    BOOTSTRAP_METRICS, DEFAULT_CONFIDENCE, DEFAULT_RESAMPLES, group_rng, paired_difference, percentile_interval,
-    resample_counts, resampled_metric, subject_confusions,
+    BOOTSTRAP_METRICS, DEFAULT_CONFIDENCE, DEFAULT_RESAMPLES, group_rng, resample_counts, subject_confusions,
 )
 
 if TYPE_CHECKING:
@@ -36,7 +38,8 @@ def add_compare_parser(subparsers: "argparse._SubParsersAction[argparse.Argument
     parser.add_argument("--file", default="benchmark.toml", help="benchmark file (default: benchmark.toml)")
     parser.add_argument("--protocol", help="protocol key (default: every protocol both experiments run)")
     parser.add_argument("--metric", default="accuracy", choices=BOOTSTRAP_METRICS)
-    parser.add_argument("--resamples", type=int, default=DEFAULT_RESAMPLES, help="bootstrap resamples (default 1000)")
+    parser.add_argument("--resamples", type=int, default=None,
+                        help="bootstrap resamples (default: the config's benchmark.bootstrap_resamples, as the board)")
     parser.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0, as the leaderboard)")
     parser.set_defaults(func=run_compare)
     return parser
@@ -50,11 +53,13 @@ def run_compare(args: argparse.Namespace) -> int:
     from avbench.leaderboard.submitted import submitted_rows
     from avbench.registry import get_registry
 
-    if args.resamples < 1:
+    if args.resamples is not None and args.resamples < 1:
         raise ConfigError([f"--resamples {args.resamples}: expected a positive number of resamples"])
     registry = get_registry()
     path = Path(args.file).resolve()
     config = load_config(path, registry)
+    if args.resamples is None:
+        args.resamples = config.benchmark.bootstrap_resamples or DEFAULT_RESAMPLES
     experiment = {name: configured_experiment(name, config) for name in (args.a, args.b)}
     for name, known in experiment.items():
         if known is None:
@@ -98,7 +103,9 @@ def configured_experiment(name: str, config: BenchmarkConfig) -> str | None:
 
 def compare_one(args: argparse.Namespace, protocol: str, rows: dict, predictions: dict) -> bool:
     """Print one comparison of A and B under ``protocol``; False when they cannot be compared."""
-    from avbench.leaderboard.uncertainty import group_key
+    from avbench.leaderboard.uncertainty import (
+        MIN_TEST_SPEAKERS, TOO_FEW, compare_rows, group_key, pair_rng, row_interval,
+    )
 
     a, b, metric = args.a, args.b, args.metric
     print(f"{a} vs {b}, protocol {protocol}, {metric}:")
@@ -132,18 +139,27 @@ def compare_one(args: argparse.Namespace, protocol: str, rows: dict, predictions
                 for _, frame in sorted(pred.seeds.items()) if frame.height]
 
     ca, cb = confusions(pa), confusions(pb)
+    few = len(subjects) < MIN_TEST_SPEAKERS
     for name, c in ((a, ca), (b, cb)):
-        low, high = percentile_interval(resampled_metric(c, weights, metric))
+        low, high = row_interval(c, weights, metric, few)
         value = rows[(name, protocol)].get(f"{metric}_pooled")
-        print(f"  {name}: {_pct(value)} [{_pct(low)}, {_pct(high)}]  "
-              f"({len(rows[(name, protocol)].get('seeds') or [])} seed(s))")
-    diff = paired_difference(ca, cb, weights, metric)
-    verdict = ("no difference shown at the 5% level" if diff.p_value >= 0.05
+        interval = f"(speakers {_pct(low)}–{_pct(high)})" if few else f"[{_pct(low)}, {_pct(high)}]"
+        print(f"  {name}: {_pct(value)} {interval}  ({len(rows[(name, protocol)].get('seeds') or [])} seed(s))")
+    result = compare_rows(ca, cb, weights, metric, pair_rng(args.seed, key, a, b))
+    diff = result.difference
+    if result.test is None:
+        print(f"  {a} - {b}: {100 * diff.difference:+.1f} points; {TOO_FEW} ({len(subjects)} test subject(s), "
+              f"fewer than {MIN_TEST_SPEAKERS}: no test can reach p < 0.05; intervals are the range over speakers)")
+        return True
+    test = result.test
+    verdict = ("no difference shown at the 5% level" if test.p_value >= 0.05
                else f"{a} is {'better' if diff.difference > 0 else 'worse'} (p < 0.05)")
     print(f"  {a} - {b}: {100 * diff.difference:+.1f} points, {int(100 * DEFAULT_CONFIDENCE)}% CI "
-          f"[{100 * diff.low:+.1f}, {100 * diff.high:+.1f}], p = {diff.p_value:.3f} (two-sided; paired speaker "
-          f"bootstrap, {diff.resamples} resamples of {len(subjects)} test subjects, {len(pa.clip_ids)} clips): "
+          f"[{100 * diff.low:+.1f}, {100 * diff.high:+.1f}] (paired speaker bootstrap, {diff.resamples} resamples of "
+          f"{len(subjects)} test subjects, {len(pa.clip_ids)} clips), {test.text()} (two-sided; {test.method()}): "
           f"{verdict}")
+    print("  (the leaderboard corrects its comparisons with a table's best row for their number (Holm); this p is "
+          "the uncorrected one)")
     return True
 
 

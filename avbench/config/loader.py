@@ -122,7 +122,7 @@ def check_against_registry(config: BenchmarkConfig, registry: Registry) -> list[
                 if unseen:
                     problems.append(f"{bkey}.normalise: per-corpus statistics of {', '.join(unseen)} would come "
                                     f"from test clips (a corpus seen only at test time has no training clips): "
-                                    f"set transductive = true, or use scope 'global' or 'speaker'")
+                                    f"set transductive = true, or use scope 'global'")
         if exp.fusion is not None:
             check_ref(f"{key}.fusion", exp.fusion, PluginKind.FUSION)
     return problems

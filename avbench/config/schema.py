@@ -95,11 +95,22 @@ class NormaliseConfig(Strict):
     ``scope``: ``global`` (one mean and SD over the training clips), ``corpus`` (per corpus) or
     ``speaker`` (per subject). Statistics come from training clips only; a test speaker (or test corpus)
     gets the training statistics unless ``transductive``, which normalises it by its own unlabelled
-    test clips (rows are then marked transductive).
+    test clips (rows are then marked transductive). Scope ``speaker`` needs ``transductive = true``:
+    without it training clips would be standardised per speaker and an unseen test speaker by pooled
+    statistics, two different transforms (issue 20 found it below no normalisation on RAVDESS and EmoDB).
     """
 
     scope: str = Field(pattern=r"^(global|corpus|speaker)$")
     transductive: bool = False
+
+    @model_validator(mode="after")
+    def _speaker_scope_is_transductive(self) -> "NormaliseConfig":
+        if self.scope == "speaker" and not self.transductive:
+            raise ValueError("scope 'speaker' without transductive = true would standardise training clips per "
+                             "speaker but an unseen test speaker by pooled training statistics (inconsistent): set "
+                             "transductive = true (each test speaker by its own unlabelled clips; the row is "
+                             "marked transductive), or use scope 'global'")
+        return self
 
 
 class BranchConfig(Strict):

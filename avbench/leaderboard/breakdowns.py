@@ -2,7 +2,10 @@
 
 Pooled like the row's main metrics: per seed over all its test clips of the group, then the mean over
 the seeds that have clips of the group. Clips whose gender or corpus is unknown or empty count in no
-group. Stored as JSON strings (``{"female": 0.61, "male": 0.57}``) so the parquet and CSV keep one
+group. A breakdown uses every seed and fold of its row or none: when some folds' predictions do not
+record the column (stored by an older avbench, say), the row gets no figures for it, only
+``<column>_breakdown_incomplete`` saying how many seeds record it.
+Stored as JSON strings (``{"female": 0.61, "male": 0.57}``) so the parquet and CSV keep one
 column per breakdown whatever groups a dataset has; a row without such clips gets none.
 """
 
@@ -27,7 +30,9 @@ def breakdown_fields(seeds: dict[int, pl.DataFrame], n_classes: int) -> dict[str
     """``accuracy_by_gender``, ``uar_by_gender``, ``clips_by_gender`` and the same ``_by_corpus`` (None when absent)."""
     out: dict[str, Any] = {}
     for column in BREAKDOWNS:
-        groups = group_values(seeds, column)
+        gap = incomplete_evidence(seeds, column)
+        out[f"{column}_breakdown_incomplete"] = gap or None
+        groups = [] if gap else group_values(seeds, column)
         for metric in BREAKDOWN_METRICS:
             values = {g: group_metric(seeds, column, g, metric, n_classes) for g in groups}
             out[f"{metric}_by_{column}"] = json.dumps(values, sort_keys=True) if values else None
@@ -35,6 +40,23 @@ def breakdown_fields(seeds: dict[int, pl.DataFrame], n_classes: int) -> dict[str
                  for g in groups}
         out[f"clips_by_{column}"] = json.dumps(clips, sort_keys=True) if clips else None
     return out
+
+
+def recorded(frame: pl.DataFrame, column: str) -> bool:
+    """Whether a prediction set records ``column`` (a value, even 'unknown', for some clip)."""
+    return column in frame.columns and frame[column].null_count() < frame.height
+
+
+def incomplete_evidence(seeds: dict[int, pl.DataFrame], column: str) -> str:
+    """``'1 of 3 seeds'`` when some but not all of a row's seeds and folds record ``column``; empty otherwise."""
+    parts = [(seed, part) for seed, frame in seeds.items() if frame.height
+             for part in (frame.partition_by("fold") if "fold" in frame.columns else [frame])]
+    has = [recorded(part, column) for _, part in parts]
+    if all(has) or not any(has):
+        return ""
+    complete = sum(1 for seed in {s for s, _ in parts} if all(h for (s, _), h in zip(parts, has) if s == seed))
+    return (f"{complete} of {len({s for s, _ in parts})} seeds ({sum(has)} of {len(parts)} seed-folds) record "
+            f"{column}")
 
 
 def group_values(seeds: dict[int, pl.DataFrame], column: str) -> list[str]:
@@ -56,7 +78,10 @@ def group_metric(seeds: dict[int, pl.DataFrame], column: str, group: str, metric
 
 
 def breakdown_text(row: dict[str, Any], column: str) -> str:
-    """``female 61.2 / 58.0 (n=48), male ...``: accuracy / UAR in % and test clips per group; empty without one."""
+    """``female 61.2 / 58.0 (n=48), male ...``: accuracy / UAR in % and test clips per group; empty without one;
+    ``not pooled: only 1 of 3 seeds ...`` when the row's predictions record the column only in part."""
+    if row.get(f"{column}_breakdown_incomplete"):
+        return f"not pooled: only {row[f'{column}_breakdown_incomplete']}"
     try:
         accuracy = json.loads(row.get(f"accuracy_by_{column}") or "{}")
         uar = json.loads(row.get(f"uar_by_{column}") or "{}")

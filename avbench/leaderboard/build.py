@@ -44,7 +44,7 @@ from .freshness import Selection
 from .stored import read_fold_records, read_submitted_records, stored_predictions
 from .verification import lock_status, read_verification, row_key
 from .tables import RowPredictions, experiment_row
-from .uncertainty import RANKING_METRIC, TIE_LEVEL, annotate_groups, group_key, sort_key
+from .uncertainty import annotate_groups, comparison_metadata, group_key, sort_key
 
 LIST_COLUMNS = ["seeds", "seeds_expected", "classes", "device", "skipped_test_clips", "substitutions",
                 "missing_folds"]
@@ -120,7 +120,7 @@ def render_leaderboard(config: BenchmarkConfig, base: Path, registry: Registry |
         "seeds": config.benchmark.seeds, "metrics": metrics,
         "bootstrap": {"unit": "test subject", "resamples": resamples, "seed": bootstrap_seed,
                       "confidence": DEFAULT_CONFIDENCE, "interval": "percentile",
-                      "ranking_metric": RANKING_METRIC, "tied_when_p_at_least": TIE_LEVEL},
+                      **comparison_metadata()},
         "bad_files": [{"file": str(path), "error": error} for path, error in sorted(bad_files.items())],
         "stale_rows": [f"{r['experiment']} / {r['protocol']}" for r in rows if r.get("stale")],
         "partial_rows": [f"{r['experiment']} / {r['protocol']}" for r in rows if r.get("status") == "partial"],

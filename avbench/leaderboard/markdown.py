@@ -8,9 +8,11 @@ from typing import Any
 
 from tabulate import tabulate
 
+from avbench.metrics.signflip import EXACT_MAX_SUBJECTS, PERMUTATIONS
+
 from .breakdowns import BREAKDOWNS, breakdown_text
 from .reported import reported_cell
-from .uncertainty import RANKING_METRIC, group_key
+from .uncertainty import MIN_TEST_SPEAKERS, NEAR_COLLAPSE, RANKING_METRIC, TOO_FEW, group_key
 
 METRIC_LABELS = {"accuracy": "accuracy", "uar": "UAR", "macro_f1": "macro-F1"}
 
@@ -20,10 +22,15 @@ def _pct(value: Any) -> str:
 
 
 def metric_cell(row: dict[str, Any], metric: str) -> str:
-    """``47.2 [43.0, 51.5]``: the pooled value and its 95% interval, in %."""
+    """``47.2 [43.0, 51.5]``: the pooled value and its 95% interval, in %; with too few test speakers
+    ``30.0 (speakers 26.7–33.3)``, the range of the per-speaker values."""
     value = _pct(row.get(f"{metric}_pooled"))
     low, high = _pct(row.get(f"{metric}_ci_low")), _pct(row.get(f"{metric}_ci_high"))
-    return f"{value} [{low}, {high}]" if value and low and high else value
+    if not (value and low and high):
+        return value
+    if row.get("interval_kind") == "range over speakers":
+        return f"{value} (speakers {low}–{high})"
+    return f"{value} [{low}, {high}]"
 
 
 def folds_cell(row: dict[str, Any]) -> str:
@@ -34,10 +41,6 @@ def folds_cell(row: dict[str, Any]) -> str:
     if expected is None:
         return f"{folds} of ?"
     return str(folds) if folds == expected else f"{folds} of {expected}"
-
-
-#: Below this many test speakers a speaker-bootstrap interval has too few distinct resamples to trust.
-FEW_SPEAKERS = 5
 
 
 def seeds_cell(row: dict[str, Any]) -> str:
@@ -54,14 +57,31 @@ def spread_cell(value: Any) -> str:
 
 
 def versus_best_cell(row: dict[str, Any], best: str = "**best**") -> str:
-    """The row against the table's best: ``best`` itself, tied (with Δ), or Δ [CI], p."""
+    """The row against the table's best: ``best`` itself, tied (with Δ), or Δ [CI], p and Holm-corrected p;
+    with too few test speakers the difference only, and that it cannot be tested."""
+    if row.get("too_few_speakers"):
+        if row.get("is_best"):
+            return f"top by {RANKING_METRIC}; {TOO_FEW}"
+        if row.get("vs_best_difference") is not None:
+            return f"Δ {100 * row['vs_best_difference']:+.1f}; {TOO_FEW}"
+        return ""
     if row.get("is_best"):
         return best
     if row.get("vs_best_p") is None:
         return ""
+    p_text = row.get("vs_best_p_text") or f"p={row['vs_best_p']:.3f}"
+    holm = f", Holm p={row['vs_best_holm_p']:.3f}" if row.get("vs_best_holm_p") is not None else ""
     delta = (f"Δ {100 * row['vs_best_difference']:+.1f} [{100 * row['vs_best_ci_low']:+.1f}, "
-             f"{100 * row['vs_best_ci_high']:+.1f}], p={row['vs_best_p']:.3f}")
+             f"{100 * row['vs_best_ci_high']:+.1f}], {p_text}{holm}")
     return f"tied ({delta})" if row.get("tied_with_best") else delta
+
+
+def rank_cell(row: dict[str, Any]) -> str:
+    """``1–3``: the 95% interval of the row's rank over the speaker resamples; ``2`` when it never moves."""
+    low, high = row.get("rank_low"), row.get("rank_high")
+    if low is None or high is None:
+        return ""
+    return f"{int(low)}" if low == high else f"{int(low)}–{int(high)}"
 
 
 def computed_with_cell(row: dict[str, Any]) -> str:
@@ -105,9 +125,13 @@ def notes(row: dict[str, Any]) -> str:
             out.append("missing " + ", ".join(missing[:6]) + more)
     if status not in ("ok", "partial", "stale") or (status == "partial" and row.get("error")):
         out.append(f"{status}: {row.get('error')}" if status != "partial" else f"failed: {row.get('error')}")
-    speakers = row.get("bootstrap_subjects")
-    if speakers and speakers < FEW_SPEAKERS:
-        out.append(f"interval from only {speakers} test speaker(s): a rough guide")
+    if row.get("too_few_speakers"):
+        out.append(f"{TOO_FEW}: {row.get('bootstrap_subjects')} test speaker(s), fewer than {MIN_TEST_SPEAKERS}; "
+                   "intervals are the range over speakers")
+    if row.get("untrained_classes"):
+        out.append(f"not ranked: class(es) {', '.join(row['untrained_classes'])} have no training clip")
+    if row.get("not_best_reason"):
+        out.append(f"never named best: {row['not_best_reason']}")
     if row.get("test_clips") and row.get("predicted_classes", 0) <= 1:
         out.append("collapsed: predicts a single class")
     for branch, counts in json.loads(row.get("extraction_diagnostics") or "{}").items():
@@ -183,10 +207,20 @@ def render_markdown(rows: list[dict[str, Any]], meta: dict[str, Any], metrics: l
         "resamples for every row of a table). *SD over folds* and *SD over seeds* are spreads of the "
         f"{METRIC_LABELS.get(RANKING_METRIC, RANKING_METRIC)} (sample SD), not error bars. Rows are ranked by "
         f"{METRIC_LABELS.get(RANKING_METRIC, RANKING_METRIC)}; **best** is the top complete row that is neither "
-        "transductive nor contaminated (those are compared with it, never named best over it); *tied* means a "
-        "paired speaker bootstrap on the same test clips cannot tell the row from the best (two-sided "
-        f"p ≥ {boot.get('tied_when_p_at_least', 0.05)}); otherwise the difference Δ in points, its interval "
-        "and p are shown. Partial rows (k of n folds), stale rows and failed rows are never ranked. A reported "
+        "transductive nor contaminated (those are compared with it, never named best over it), nor collapsed "
+        f"(one class for {100 * NEAR_COLLAPSE:.0f}% or more of its test clips), nor at chance by its own interval "
+        "(accuracy or UAR interval not above 1/number of classes). Each other row on the same test clips is "
+        "compared with the best by a paired sign-flip test over test speakers (exact, all 2^n swaps, up to "
+        f"{EXACT_MAX_SUBJECTS} speakers; else {PERMUTATIONS} random swaps, its p shown ± its Monte-Carlo error, "
+        "and `p < x` when no swap was as extreme); Δ is the difference in points with its bootstrap interval. "
+        "The p-values of a table's comparisons are corrected for their number (Holm), and *tied* means "
+        "exactly: not distinguishable from the best after that correction (Holm p ≥ "
+        f"{boot.get('tied_when_p_at_least', 0.05)}). *rank [95%]* is the "
+        "range of ranks a row takes in 95% of the speaker resamples: rows whose rank intervals do not overlap are "
+        f"separable. A table with fewer than {MIN_TEST_SPEAKERS} test speakers (where no test can reach p < 0.05) "
+        f"shows no p-value, tie or rank interval: it says *{TOO_FEW}*, and its intervals are the range of the "
+        "per-speaker values. Partial rows (k of n folds), stale rows, failed rows and rows with a class no training "
+        "clip has are never ranked. A reported "
         "number stands on a row only under the text's own protocol and class set, with its caveat (⚠); "
         "other reported numbers are listed under the table. *⚑ contaminated*: a pretrained part of the row was "
         "trained on a corpus the row reads (its notes say which). Each row's versions, seeds, fingerprints and "
@@ -198,7 +232,7 @@ def render_markdown(rows: list[dict[str, Any]], meta: dict[str, Any], metrics: l
                *[f"{METRIC_LABELS.get(m, m)} [95% CI]" for m in metrics],
                f"SD over folds ({METRIC_LABELS.get(RANKING_METRIC)})",
                f"SD over seeds ({METRIC_LABELS.get(RANKING_METRIC)})",
-               "vs best", "reported", "latency p50/p95 ms", "computed with", "notes"]
+               "vs best", "rank [95%]", "reported", "latency p50/p95 ms", "computed with", "notes"]
     for (dataset, synthetic, classes, protocol), group in groups.items():
         kind = "SYNTHETIC demo data: not comparable with any published number" if synthetic else "real data"
         if is_cross_corpus(dataset):
@@ -214,7 +248,7 @@ def render_markdown(rows: list[dict[str, Any]], meta: dict[str, Any], metrics: l
             table.append([name, r.get("n_classes") or len(r.get("classes") or []), folds_cell(r),
                           seeds_cell(r), *[metric_cell(r, m) for m in metrics],
                           spread_cell(r.get(f"{RANKING_METRIC}_fold_sd")),
-                          spread_cell(r.get(f"{RANKING_METRIC}_seed_sd")), versus_best_cell(r),
+                          spread_cell(r.get(f"{RANKING_METRIC}_seed_sd")), versus_best_cell(r), rank_cell(r),
                           reported_cell(r), latency, computed_with_cell(r) if r.get("status") != "not run" else "",
                           notes(r)])
         if table:

@@ -99,6 +99,7 @@ def experiment_row(selection: Selection, metrics: list[str], bad_files: dict[str
         "experiment_fingerprint": first.get("experiment_fingerprint"),
         "device": sorted({r.get("device", "") for r in ok} - {""}),
         "skipped_test_clips": sorted({c for r in ok for c in r.get("skipped_test_clips", [])}),
+        "untrained_classes": untrained_classes(ok, classes),
         "unverified_folds": sum(1 for r in records if r.get("_unverified")),
         "finished": max((r.get("finished", "") for r in records), default=""),
     }
@@ -114,6 +115,17 @@ def experiment_row(selection: Selection, metrics: list[str], bad_files: dict[str
     row["latency_p95_ms"] = latency["p95_ms"] if latency else None
     row["latency_device"] = latency["device"] if latency else None
     return row, (predictions if predictions.seeds else None)
+
+
+def untrained_classes(records: list[dict[str, Any]], classes: list[str]) -> list[str]:
+    """Classes of the row that some fold's training side lacks (from the folds' ``class_coverage``): such a row
+    cannot predict them and is not ranked."""
+    missing = set()
+    for record in records:
+        coverage = record.get("class_coverage")
+        if isinstance(coverage, dict) and isinstance(coverage.get("train"), list):
+            missing |= set(classes) - set(coverage["train"])
+    return sorted(missing)
 
 
 def metric_fields(frames: dict[tuple[int, str], pl.DataFrame], predictions: RowPredictions, metrics: list[str],

@@ -5,7 +5,8 @@ dimension; a sequence's over all its frames) are computed from features only, ne
 
 - a training clip is standardised by the training clips of its group (its speaker, its corpus, or all);
 - a test clip by training statistics: its corpus's when that corpus has training clips, else all
-  training clips' (scope ``corpus`` then needs ``transductive``: the planner refuses it otherwise);
+  training clips' (scope ``corpus`` then needs ``transductive``: the planner refuses it otherwise;
+  scope ``speaker`` always needs it, a config error otherwise, since a test speaker has no training clips);
 - with ``transductive = true``, a test clip by its own group's unlabelled test clips (the group being its
   speaker, its corpus, or the whole test side), and never by another test group's.
 """
@@ -70,7 +71,7 @@ def check_fold(fold: Fold, clips: Mapping[str, Clip], settings: Mapping[str, Map
             if unseen:
                 raise ValueError(f"{where}: fold {fold.name!r}: branch {branch!r} normalises per corpus, but corpus "
                                  f"{', '.join(unseen)} has no training clip, so its statistics would come from test "
-                                 f"clips: set normalise.transductive = true or use scope 'global' or 'speaker'")
+                                 f"clips: set normalise.transductive = true or use scope 'global'")
 
 
 class FoldNormaliser:

@@ -451,6 +451,16 @@ def check_rows_test_classes(rows: FoldRows, table: ClipTable, classes: Sequence[
                            f"drop them from `classes` or map them with `label_map`")
 
 
+def check_rows_train_classes(rows: FoldRows, table: ClipTable, classes: Sequence[str], where: str) -> None:
+    """Every class of the experiment has a training clip in the fold: a model cannot learn a class it never sees."""
+    training, _ = present_on_sides(rows, table, "label")
+    absent = [c for c in classes if c not in training]
+    if absent:
+        raise AvbenchError(f"{where}: fold {rows.name!r}: class(es) {', '.join(map(repr, absent))} of the experiment "
+                           f"have no training clip (training side has: {', '.join(sorted(training)) or 'no clip'}); "
+                           f"drop them from `classes` or map them with `label_map`")
+
+
 def check_rows_normalisation(rows: FoldRows, table: ClipTable, settings: dict[str, dict[str, Any]],
                              where: str) -> None:
     """The normalisation check of :func:`avbench.runner.normalise.check_fold` on a fold as table rows."""
@@ -461,7 +471,7 @@ def check_rows_normalisation(rows: FoldRows, table: ClipTable, settings: dict[st
             if unseen:
                 raise ValueError(f"{where}: fold {rows.name!r}: branch {branch!r} normalises per corpus, but corpus "
                                  f"{', '.join(unseen)} has no training clip, so its statistics would come from test "
-                                 f"clips: set normalise.transductive = true or use scope 'global' or 'speaker'")
+                                 f"clips: set normalise.transductive = true or use scope 'global'")
 
 
 def _without_clip(reason: str, clip_id: str) -> str:
@@ -652,6 +662,7 @@ def iter_fold_units(plan: Plan, config: BenchmarkConfig, registry: Registry, ski
                     check_rows_no_leakage(rows, table, where)
                     if exp.config.multi_corpus:
                         check_rows_test_classes(rows, table, exp.classes, where)
+                    check_rows_train_classes(rows, table, exp.classes, where)
                     check_rows_normalisation(rows, table, normalise_settings, where)
                     folds.append(rows)
             except Exception as exc:

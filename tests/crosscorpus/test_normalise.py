@@ -76,7 +76,7 @@ def probabilities(frame: pl.DataFrame, subject: str) -> dict[str, list[float]]:
 
 def test_training_speakers_are_standardised_by_their_own_training_clips(probe):
     root, run = probe
-    (fit,), _ = run("speaker", False, root, "plain")
+    (fit,), _ = run("speaker", True, root, "plain")
     X = fit["X"]  # training actors 01 and 02, six clips each, in order
     for rows in (X[:6], X[6:]):
         assert np.allclose(rows.mean(0), 0, atol=1e-5) and np.allclose(rows.std(0), 1, atol=1e-4)
@@ -132,7 +132,7 @@ def test_a_transductive_row_is_labelled(probe, tmp_path):
 
 def test_normalisation_enters_the_fold_key(probe, tmp_path):
     root, run = probe
-    run("speaker", False, root, "a")
+    run("global", False, root, "a")
     key = (tmp_path / "runs/norm/probe/holdout/seed-0/holdout.json").read_text()
     run("speaker", True, root, "b")
     assert (tmp_path / "runs/norm/probe/holdout/seed-0/holdout.json").read_text() != key
@@ -167,3 +167,15 @@ protocols = ["loco"]
     assert summary.done == 0
     board = (tmp_path / "leaderboards/cc/README.md").read_text()
     assert "normalises per corpus, but corpus a has no training clip" in board
+
+
+def test_inductive_per_speaker_normalisation_is_a_config_error_naming_the_fix(probe, tmp_path):
+    path = tmp_path / "benchmark.toml"
+    path.write_text(SPEAKERS.format(scope="speaker", transductive="false"))
+    with pytest.raises(ConfigError) as err:
+        load_config(path, get_registry())
+    assert "experiments.probe.branches.audio.normalise" in str(err.value)
+    assert "scope 'speaker' without transductive = true" in str(err.value)
+    assert "set transductive = true" in str(err.value)
+    path.write_text(SPEAKERS.format(scope="speaker", transductive="true"))
+    load_config(path, get_registry())

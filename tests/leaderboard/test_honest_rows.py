@@ -140,14 +140,15 @@ def test_a_row_without_local_folds_goes_stale_when_its_setup_changes(toy_project
     assert rows[("centroid-noisy", "loso")]["status"] == "ok"
 
 
-def test_an_interval_from_few_test_speakers_says_it_is_a_rough_guide(toy_project):
+def test_a_table_of_few_test_speakers_shows_ranges_over_speakers_and_no_p_value_or_best(toy_project):
     path = toy_project()
     run_benchmark(path, progress=False)
     markdown = (path.parent / "leaderboards/toy/README.md").read_text()
     holdout = next(s for s in markdown.split("\n## ")[1:] if s.splitlines()[0].endswith("holdout"))
     loso = next(s for s in markdown.split("\n## ")[1:] if s.splitlines()[0].endswith("loso"))
-    assert "interval from only 2 test speaker(s): a rough guide" in holdout  # actors 5 and 6
-    assert "rough guide" not in loso  # every actor is a test speaker once
+    assert "too few test speakers to compare: 2 test speaker(s), fewer than 6" in holdout  # actors 5 and 6
+    assert "(speakers " in holdout and "**best**" not in holdout and "p=" not in holdout
+    assert "too few test speakers" not in loso and "(speakers " not in loso  # six test speakers
 
 
 PEEKING = """

@@ -15,7 +15,9 @@ from avbench.contract import Clip, Fold
 from avbench.contract.errors import AvbenchError
 from avbench.registry import get_registry
 from avbench.runner.clip_table import ClipTable, FoldRows, load_clip_table
-from avbench.runner.plan import build_plan, check_rows_no_leakage, check_rows_test_classes, fold_units
+from avbench.runner.plan import (
+    build_plan, check_rows_no_leakage, check_rows_test_classes, check_rows_train_classes, fold_units,
+)
 
 EXTRA_PROTOCOL = """
 [protocols.loso-val-trains]
@@ -80,6 +82,15 @@ def test_a_test_side_without_a_class_is_refused_naming_the_classes_it_has():
     with pytest.raises(AvbenchError, match=r"class\(es\) 'c' of the experiment have no test clip "
                                            r"\(test side has: a, b\)"):
         check_rows_test_classes(FoldRows.of(fold, table), table, ["a", "b", "c"], "protocol x")
+
+
+def test_a_training_side_without_a_class_is_refused_naming_the_classes_it_has():
+    table = table_of(subjects=4, per_subject=2)  # every subject has labels a and b only
+    fold = Fold("f", train=ids_of(table, {"01", "02", "03"}), test=ids_of(table, {"04"}))
+    with pytest.raises(AvbenchError, match=r"class\(es\) 'c' of the experiment have no training clip "
+                                           r"\(training side has: a, b\)"):
+        check_rows_train_classes(FoldRows.of(fold, table), table, ["a", "b", "c"], "protocol x")
+    check_rows_train_classes(FoldRows.of(fold, table), table, ["a", "b"], "protocol x")
 
 
 def test_a_saved_table_is_named_by_its_content_and_read_back_in_another_process(tmp_path):

@@ -27,7 +27,7 @@ bootstrap_resamples = 200
 
 [datasets.toy]
 plugin = "toy-dataset"
-params = { subjects = 4 }
+params = { subjects = 6 }
 
 [datasets.other-toy]
 plugin = "toy-dataset"

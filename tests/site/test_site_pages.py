@@ -45,6 +45,15 @@ def test_each_row_shows_its_interval_best_mark_reported_number_with_caveat_laten
     assert f'data-sort="{loso["uar_pooled"]!r}" class="num">{interval}</td>' in index
     best = next(key for key, r in rows.items() if r["is_best"] and key[1] == "loso")
     assert re.search(rf'<tr class="status-ok best" data-experiment="{best[0]}"[^>]*data-protocol="loso"', index)
+    # six test speakers: each loso row has its rank interval; holdout (two test speakers) has none, and no best
+    assert '<th data-type="number" data-key="rank"><button type="button">rank [95%]</button></th>' in index
+    for key in (("centroid", "loso"), ("centroid-noisy", "loso")):
+        low, high = rows[key]["rank_low"], rows[key]["rank_high"]
+        text = str(low) if low == high else f"{low}–{high}"
+        assert f'<td data-key="rank" data-sort="{float(low)!r}">{text}</td>' in index
+    holdout = rows[("centroid", "holdout")]
+    assert holdout["too_few_speakers"] and holdout["rank_low"] is None and holdout["vs_best_p"] is None
+    assert not re.search(r'<tr class="[^"]* best" data-experiment="[^"]*"[^>]*data-protocol="holdout"', index)
     assert "50.0 (nobody2020 (text 009)) ⚠ a made-up &lt;caveat&gt;" in index  # reported, beside measured
     timed = next(r for r in rows.values() if r["latency_p50_ms"] is not None)
     assert f'data-sort="{timed["latency_p50_ms"]!r}">{timed["latency_p50_ms"]:.1f} / {timed["latency_p95_ms"]:.1f} ' \
@@ -72,7 +81,7 @@ def test_an_experiment_page_shows_setup_fingerprint_folds_recall_and_confusion(s
     assert re.search(r"<td>branch audio: model</td><td><code>toy-centroid</code></td><td>\d", section)
     per_fold = section[section.index('<table class="per-fold">'):]
     per_fold = per_fold[:per_fold.index("</table>")]
-    assert re.findall(r"<tr><td>(subject-\d)</td>", per_fold) == [f"subject-{i}" for i in range(1, 5)]
+    assert re.findall(r"<tr><td>(subject-\d)</td>", per_fold) == [f"subject-{i}" for i in range(1, 7)]
     confusion = section[section.index('<table class="confusion">'):]
     counts = re.findall(r'--share: [\d.]+">([\d.]+)</td>', confusion[:confusion.index("</table>")])
     assert len(counts) == 9 and sum(float(c) for c in counts) == row["test_clips"]

@@ -18,7 +18,7 @@ from avbench.storage.atomic import write_bytes
 
 from ..figures import latency_figure, recall_heatmap, scores_figure
 from ..markdown import METRIC_LABELS
-from ..uncertainty import RANKING_METRIC, TIE_LEVEL, group_key
+from ..uncertainty import RANKING_METRIC, comparison_metadata, group_key
 from .view import (
     Figure, GroupView, experiment_sections, filter_options, group_id, group_views, metric_columns, page_name,
     ranking_label,
@@ -50,7 +50,7 @@ def render_site(rows: list[dict[str, Any]], meta: dict[str, Any], metrics: list[
     for group in groups:
         group.figures = _group_figures(group, by_key[group.key], metrics, board, written)
     site = {k: meta.get(k) for k in ("benchmark", "description", "avbench_version")}
-    boot = {"resamples": "?", "seed": "?", "tied_when_p_at_least": TIE_LEVEL, **(meta.get("bootstrap") or {})}
+    boot = {"resamples": "?", "seed": "?", **comparison_metadata(), **(meta.get("bootstrap") or {})}
     columns = metric_columns(metrics)
     show_submitted = any(r.get("submitted_by") for r in rows)
     index = env.get_template("index.html").render(

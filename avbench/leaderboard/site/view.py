@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..markdown import (
-    METRIC_LABELS, computed_with_cell, folds_cell, is_cross_corpus, metric_cell, notes, seeds_cell,
+    METRIC_LABELS, computed_with_cell, folds_cell, is_cross_corpus, metric_cell, notes, rank_cell, seeds_cell,
     versus_best_cell,
 )
 from ..reported import reported_cell
@@ -115,7 +115,7 @@ def metric_columns(metrics: list[str]) -> list[tuple[str, str]]:
 def status_text(row: dict[str, Any]) -> str:
     status = "stale" if row.get("stale") else (row.get("status") or "?")
     if row.get("is_best") and status == "ok":
-        return "best"
+        return "top (too few test speakers)" if row.get("too_few_speakers") else "best"
     if row.get("tied_with_best") and status == "ok":
         return "tied with best"
     if status == "ok":
@@ -153,6 +153,7 @@ def row_view(row: dict[str, Any], metrics: list[str], modality: str) -> RowView:
     cells["seeds"] = _num_cell(seeds_cell(row), len(row.get("seeds") or []))
     cells["vs_best"] = Cell("", "") if stale else _num_cell(
         versus_best_cell(row, best="best"), 0.0 if row.get("is_best") else row.get("vs_best_difference"))
+    cells["rank"] = Cell("", "") if stale else _num_cell(rank_cell(row), row.get("rank_low"))
     reported_value = next((row.get(f"reported_{m}") for m in ("accuracy", "uar", "macro_f1")
                            if row.get(f"reported_{m}") is not None), None)
     cells["reported"] = _num_cell(reported_cell(row), reported_value)
@@ -164,7 +165,8 @@ def row_view(row: dict[str, Any], metrics: list[str], modality: str) -> RowView:
         dataset=row.get("dataset") or "?", classes=", ".join(sorted(row.get("classes") or [])), modality=modality,
         seed_system=seed_system(row), submitted_by=str(row.get("submitted_by") or ""),
         description=row.get("description") or "", status=status,
-        status_text=status_text(row), best=bool(row.get("is_best")) and not stale,
+        status_text=status_text(row),
+        best=bool(row.get("is_best")) and not stale and not row.get("too_few_speakers"),
         tied=bool(row.get("tied_with_best")) and not stale, cells=cells, notes=row_notes(row))
 
 
@@ -277,6 +279,7 @@ def experiment_sections(rows: list[dict[str, Any]], metrics: list[str], declared
                  "fold_mean": _pct(row.get(f"{m}_mean")), "fold_sd": _pct(row.get(f"{m}_fold_sd")),
                  "seed_sd": _pct(row.get(f"{m}_seed_sd"))} for m in metrics],
             "versus_best": "" if stale else versus_best_cell(row, best="best"), "reported": reported_cell(row),
+            "rank": "" if stale else rank_cell(row),
             "reported_elsewhere": row.get("reported_elsewhere") or "",
             "latency": "" if stale else latency_text(row), "folds": folds_cell(row), "seeds": seeds_cell(row),
             "test_clips": row.get("test_clips"), "test_subjects": row.get("test_subjects"),

@@ -1,8 +1,9 @@
 """``avbench verify``: recompute some of a bundle's folds here and compare their predictions with the bundle's.
 
-The bundle is first checked like an import (nothing is stored). Then K folds are chosen
-deterministically (the first K by experiment, protocol, seed and fold name, or a sample drawn with
-``--seed``), recomputed in worker processes into a temporary folder (never into the run folder),
+The bundle is first checked like an import (nothing is stored). Then K folds are chosen: with
+``--folds K`` the first K by experiment, protocol, seed and fold name (or a sample drawn with
+``--seed``); without it, enough folds drawn at random to catch a single forged fold with probability
+0.9, plus every fold that could alone have made its row best (:mod:`.verify_sample`). They are recomputed in worker processes into a temporary folder (never into the run folder),
 and compared clip by clip: the same clips, the same predicted labels, and probabilities within
 ``tolerance`` (byte-identical when the largest difference is 0).
 """
@@ -21,9 +22,10 @@ import polars as pl
 from avbench.config.loader import load_config
 from avbench.registry import Registry, get_registry
 
-from .bundle import BundleError, opened
+from .bundle import BundleError, opened, submitter_slug
 from .folds import planned_units
 from .import_bundle import BundleFold, validate_bundle
+from .verify_sample import default_count, default_sample
 
 DEFAULT_TOLERANCE = 1e-6
 
@@ -69,7 +71,7 @@ def compare_predictions(bundle: pl.DataFrame, local: pl.DataFrame, tolerance: fl
     return agrees, f"max |difference| of probabilities {difference:.3g} (tolerance {tolerance:g}); {labels}"
 
 
-def verify_bundle(bundle: str | Path, config_path: str | Path, k: int, seed: int | None = None,
+def verify_bundle(bundle: str | Path, config_path: str | Path, k: int | None, seed: int | None = None,
                   tolerance: float = DEFAULT_TOLERANCE, registry: Registry | None = None,
                   data_overrides: dict[str, str] | None = None, workers: int | None = None,
                   log: Callable[[str], None] = lambda _line: None) -> list[FoldVerdict]:
@@ -81,7 +83,7 @@ def verify_bundle(bundle: str | Path, config_path: str | Path, k: int, seed: int
     from avbench.runner.run_lock import run_folder_lock
     from avbench.runner.worker import run_fold
 
-    if k < 1:
+    if k is not None and k < 1:
         raise BundleError([f"--folds {k}: expected at least 1"])
     registry = registry or get_registry()
     config_path = Path(config_path).resolve()
@@ -91,7 +93,15 @@ def verify_bundle(bundle: str | Path, config_path: str | Path, k: int, seed: int
         check = validate_bundle(folder, str(bundle), config, registry, base, data_overrides)
         if check.problems:
             raise BundleError(check.problems)
-        chosen = choose_folds(check.folds, k, seed)
+        if k is None:
+            board = base / config.benchmark.leaderboards / config.benchmark.name
+            chosen, forced = default_sample(check.folds, board, submitter_slug(check.submitter))
+            chosen = choose_folds(chosen, len(chosen))  # in sorted order
+            log(f"{forced} fold(s) could alone make a row best and are always recomputed; "
+                f"{default_count(len(check.folds))} of {len(check.folds)} drawn at random (a single forged fold is "
+                f"caught with probability {default_count(len(check.folds)) / len(check.folds):.2f})")
+        else:
+            chosen = choose_folds(check.folds, k, seed)
         names = sorted({f.record["experiment"] for f in chosen})
         plan, units, _errors = planned_units(config, registry, base, names, data_overrides)
         by_fingerprint = {u.fingerprint: u for u in units}

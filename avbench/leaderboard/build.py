@@ -22,7 +22,9 @@ from avbench.metrics.bootstrap import DEFAULT_CONFIDENCE, DEFAULT_RESAMPLES
 from avbench.registry import Registry, get_registry
 from avbench.storage.atomic import atomic_path, write_bytes, write_json
 
+from .board_folder import claim_board
 from .contamination import contamination
+from .csv_cells import neutralised
 from .figures import confusion_figure
 from .freshness import CurrentSetup, current_setups, select_records, setup_changes
 from .markdown import notes, render_markdown  # noqa: F401  (notes: part of this module's API)
@@ -55,6 +57,7 @@ def render_leaderboard(config: BenchmarkConfig, base: Path, registry: Registry |
     name = config.benchmark.name
     output_dir = base / config.benchmark.output / name
     board = base / config.benchmark.leaderboards / name
+    claim_board(board, name)  # before anything is written: refuses a folder avbench did not write
     metrics = config.benchmark.metrics
     setups = current_setups(config, registry, base)
     rows, predictions, bad_files = stored_rows(config, output_dir, setups)
@@ -92,7 +95,7 @@ def render_leaderboard(config: BenchmarkConfig, base: Path, registry: Registry |
     with atomic_path(board / "results.parquet") as tmp:
         frame.write_parquet(tmp)
     with atomic_path(board / "results.csv") as tmp:
-        _flat(frame).write_csv(tmp)
+        neutralised(_flat(frame)).write_csv(tmp)
     extraction = {k: v for k, v in _read_json(output_dir / "extraction-stats.json").items()
                   if v.get("clips") and (not k.startswith("(") or k.startswith("(last extracting run"))}
     meta = scrub({

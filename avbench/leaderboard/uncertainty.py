@@ -46,6 +46,11 @@ def is_special_setting(row: dict[str, Any]) -> bool:
     return bool(row.get("transductive") or row.get("contamination"))
 
 
+def is_unverified(row: dict[str, Any]) -> bool:
+    """Submitted folds not compared with the maintainer's data: never best, nor tied, over a verified row."""
+    return bool(row.get("unverified"))
+
+
 def annotate_groups(rows: list[dict[str, Any]], predictions: dict[tuple[str, str], RowPredictions],
                     metrics: Iterable[str], resamples: int = DEFAULT_RESAMPLES, seed: int = 0,
                     confidence: float = DEFAULT_CONFIDENCE) -> None:
@@ -94,8 +99,9 @@ def _annotate_group(key: tuple, rows: list[dict[str, Any]], predictions: dict[tu
     eligible = [r for r in rows if ranks(r) and confusions[r["experiment"]]]
     if not eligible:
         return
-    like_for_like = [r for r in eligible if not is_special_setting(r)]
-    best = max(like_for_like or eligible, key=lambda r: (r.get(f"{RANKING_METRIC}_pooled") or 0,
+    candidates = [r for r in eligible if not is_unverified(r)] or eligible  # best is chosen here; all are compared
+    like_for_like = [r for r in candidates if not is_special_setting(r)]
+    best = max(like_for_like or candidates, key=lambda r: (r.get(f"{RANKING_METRIC}_pooled") or 0,
                                                          r.get("uar_pooled") or 0, r["experiment"]))
     best_clips = predictions[(best["experiment"], best["protocol"])].clip_ids
     best["is_best"] = True
@@ -111,7 +117,8 @@ def _annotate_group(key: tuple, rows: list[dict[str, Any]], predictions: dict[tu
         diff = paired_difference(confusions[row["experiment"]], confusions[best["experiment"]], weights,
                                  RANKING_METRIC, confidence)
         row.update(vs_best_difference=diff.difference, vs_best_ci_low=diff.low, vs_best_ci_high=diff.high,
-                   vs_best_p=diff.p_value, tied_with_best=bool(diff.p_value >= TIE_LEVEL),
+                   vs_best_p=diff.p_value,
+                   tied_with_best=bool(diff.p_value >= TIE_LEVEL) and not (is_unverified(row) and not is_unverified(best)),
                    compared_on=f"{len(clips)} clips")
 
 

@@ -1,14 +1,13 @@
 """Text that is not avbench's own, made safe for the Markdown leaderboard.
 
 Names, notes, devices and errors can come from a stranger's bundle. In a GitHub table cell raw HTML
-would render (``<script>``, ``<img onerror>``), a ``|`` or a newline would end the cell or forge a row,
-and a backtick would open a code span. :func:`md` escapes HTML, pipes and backticks, folds newlines and
-drops other control characters, so the text reads as written and does nothing else.
+would render (``<script>``, ``<img onerror>``) and a ``|`` or a newline would end the cell or forge a row.
+:func:`md` escapes ``&`` and ``<`` (no tag or entity can start; ``->`` stays readable) and pipes, folds newlines and drops other control characters, so the text
+reads as written and does nothing else (a backtick may open a code span: shown literally, harmless).
 """
 
 from __future__ import annotations
 
-import html
 import re
 from typing import Any
 
@@ -19,7 +18,7 @@ _NEWLINES = re.compile(r"[\r\n\t]+")
 def md(value: Any) -> str:
     """``value`` as inert Markdown inline text (for table cells, headings and list items)."""
     text = _NEWLINES.sub(" ", _CONTROL.sub("", str(value)))
-    return html.escape(text, quote=False).replace("|", "\\|").replace("`", "&#96;")
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace("|", "\\|")  # no tag or entity can open
 
 
 def md_code(value: Any) -> str:

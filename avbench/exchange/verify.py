@@ -3,8 +3,9 @@
 The bundle is first checked like an import (nothing is stored). Then K folds are chosen: with
 ``--folds K`` the first K by experiment, protocol, seed and fold name (or a sample drawn with
 ``--seed``); without it, enough folds drawn at random to catch a single forged fold with probability
-0.9, plus every fold that could alone have made its row best (:mod:`.verify_sample`). They are recomputed in worker processes into a temporary folder (never into the run folder),
-and compared clip by clip: the same clips, the same predicted labels, and probabilities within
+0.9, plus every fold that could alone have made its row best (:mod:`.verify_sample`). They are
+recomputed in worker processes into a temporary folder (never into the run folder), and compared clip
+by clip: the same clips, the same predicted labels, and probabilities within
 ``tolerance`` (byte-identical when the largest difference is 0).
 """
 

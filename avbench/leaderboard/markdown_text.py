@@ -2,8 +2,9 @@
 
 Names, notes, devices and errors can come from a stranger's bundle. In a GitHub table cell raw HTML
 would render (``<script>``, ``<img onerror>``) and a ``|`` or a newline would end the cell or forge a row.
-:func:`md` escapes ``&`` and ``<`` (no tag or entity can start; ``->`` stays readable) and pipes, folds newlines and drops other control characters, so the text
-reads as written and does nothing else (a backtick may open a code span: shown literally, harmless).
+:func:`md` escapes ``&`` and ``<`` (no tag or entity can start; ``->`` stays readable) and pipes,
+folds newlines and drops other control characters, so the text reads as written and does nothing else
+(a backtick may open a code span: shown literally, harmless).
 """
 
 from __future__ import annotations

@@ -118,7 +118,8 @@ def _annotate_group(key: tuple, rows: list[dict[str, Any]], predictions: dict[tu
                                  RANKING_METRIC, confidence)
         row.update(vs_best_difference=diff.difference, vs_best_ci_low=diff.low, vs_best_ci_high=diff.high,
                    vs_best_p=diff.p_value,
-                   tied_with_best=bool(diff.p_value >= TIE_LEVEL) and not (is_unverified(row) and not is_unverified(best)),
+                   tied_with_best=bool(diff.p_value >= TIE_LEVEL)
+                   and not (is_unverified(row) and not is_unverified(best)),
                    compared_on=f"{len(clips)} clips")
 
 

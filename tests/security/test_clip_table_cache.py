@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from avbench.runner.clip_table import TABLES_DIR, ClipTable, load_clip_table
-from avbench.runner.clip_table_format import ClipTableError
+from avbench.runner.clip_table_format import ClipTableError, read_table_state
 from tests.runner.test_clip_table import table_of
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -82,9 +82,10 @@ def test_a_tables_digest_and_fold_keys_are_those_of_the_pickling_table(tmp_path)
     path = table.save(tmp_path)
     code = ("import sys; from avbench.runner.clip_table import load_clip_table as l; "
             "print(l(sys.argv[1]).digest_through_data('head').hexdigest())")
-    out = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, check=True, cwd=ROOT)
+    out = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, check=True,
+                         cwd=ROOT)
     assert out.stdout.strip() == DIGEST_BEFORE  # read back in another process: the same content
-    loaded = ClipTable(**__import__("avbench.runner.clip_table_format", fromlist=["x"]).read_table_state(path))
+    loaded = ClipTable(**read_table_state(path))
     assert loaded.clips == table.clips and loaded.media_hashes == table.media_hashes
     assert {b: tuple(k) for b, k in loaded.feature_keys.items()} == dict(table.feature_keys)
 

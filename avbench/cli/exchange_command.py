@@ -127,8 +127,10 @@ def add_exchange_parsers(sub: argparse._SubParsersAction) -> None:
                    help="recompute K folds of every row of the board here (library drift after a lock update) and "
                         "record the findings in the board's verification.json")
     p.add_argument("--only", nargs="+", metavar="NAME", help="with --local: only these experiments")
-    p.add_argument("--folds", type=int, default=1, metavar="K",
-                   help="how many folds to recompute (default 1; with --local: per row)")
+    p.add_argument("--folds", type=int, metavar="K",
+                   help="recompute the first K folds (default: every fold that could alone make its row best, and "
+                        "90%% of the folds drawn at random, so that one forged fold is caught with probability 0.9; "
+                        "with --local: K folds of every row, default 1)")
     p.add_argument("--seed", type=int, help="draw the K folds with this seed (default: the first K, sorted)")
     p.add_argument("--tolerance", type=float, default=DEFAULT_TOLERANCE,
                    help=f"largest probability difference that agrees (default {DEFAULT_TOLERANCE:g})")

@@ -7,6 +7,7 @@ code. Plugin names and parameters are checked against the registry in
 
 from __future__ import annotations
 
+import os
 import re
 from collections import Counter
 from pathlib import Path
@@ -286,6 +287,16 @@ class ExperimentConfig(Strict):
         return self._ablation_of
 
 
+MAX_RESAMPLES = 100_000
+WORKERS_PER_CPU = 8
+MAX_RAY_WORKERS = 4096
+
+
+def max_workers(executor: str = "local") -> int:
+    """The most worker processes a config may ask for: a few per CPU core here, more on a Ray cluster."""
+    return MAX_RAY_WORKERS if executor == "ray" else max(64, WORKERS_PER_CPU * (os.cpu_count() or 1))
+
+
 class BenchmarkSection(Strict):
     """Run-wide settings."""
 
@@ -311,13 +322,24 @@ class BenchmarkSection(Strict):
                                 description="seconds one fold (fit + predict) may take before its worker is killed")
 
     torch_threads: int = Field(default=1, ge=1, description="torch and BLAS threads per fold, part of its key")
-    bootstrap_resamples: int = Field(default=1000, ge=100,
-                                     description="speaker-bootstrap resamples behind every confidence interval")
+    bootstrap_resamples: int = Field(default=1000, ge=100, le=MAX_RESAMPLES,
+                                     description="speaker-bootstrap resamples behind every confidence interval "
+                                                 f"(at most {MAX_RESAMPLES:,}: the render holds subjects x "
+                                                 "resamples counts in memory)")
 
     @field_validator("seeds", "stochastic_seeds")
     @classmethod
     def _seeds_distinct(cls, value: list[int]) -> list[int]:
         return _distinct_seeds(value)
+
+    @model_validator(mode="after")
+    def _workers_bounded(self) -> "BenchmarkSection":
+        limit = max_workers(self.executor)
+        if self.workers is not None and self.workers > limit:
+            raise ValueError(f"workers = {self.workers}: more worker processes than this machine can run (at most "
+                             f"{limit}: {WORKERS_PER_CPU} per CPU core, {os.cpu_count()} here; with executor "
+                             f"\"ray\" at most {MAX_RAY_WORKERS})")
+        return self
 
     @field_validator("gpus_per_unit")
     @classmethod

@@ -23,6 +23,7 @@ import shutil
 import subprocess
 import tarfile
 import tempfile
+import zlib
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
@@ -30,6 +31,10 @@ from typing import Any, Iterator
 
 from avbench.contract.errors import AvbenchError
 from avbench.storage.fold_store import file_sha256
+
+from .free_fields import machine_problems
+from .limits import DEFAULT_LIMITS, BundleLimits, LimitError, human, read_json_bounded, unpacked_limit
+from .submitter_names import SubmitterError, submitter_name, submitter_slug  # noqa: F401 (submitter_slug: API)
 
 SCHEMA_VERSION = 1
 MANIFEST = "manifest.json"
@@ -45,12 +50,6 @@ class BundleError(AvbenchError):
     def __init__(self, lines: list[str]) -> None:
         super().__init__("\n".join(lines))
         self.lines = lines
-
-
-def submitter_slug(name: str) -> str:
-    """A submitter's name as one folder name: ``Jane Doe`` -> ``Jane-Doe``."""
-    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", name.strip()).strip("-.")
-    return slug[:64]
 
 
 def default_submitter(where: Path) -> str | None:
@@ -141,13 +140,18 @@ def is_archive(path: Path) -> bool:
 
 
 @contextmanager
-def opened(path: Path) -> Iterator[Path]:
+def opened(path: Path, limits: BundleLimits = DEFAULT_LIMITS) -> Iterator[Path]:
     """The bundle at ``path`` as a folder: itself, or its archive unpacked into a temporary folder.
 
-    Only plain files with relative names inside the bundle are unpacked; anything else is refused.
+    An archive is read as one stream: each member's name, type and declared size are checked against
+    ``limits`` before any of it is written, and only plain files with relative names are unpacked; a
+    folder's files are checked the same way (by ``lstat``). The temporary folder is always removed.
     """
     path = Path(path)
     if path.is_dir():
+        problem = _folder_problem(path, limits)
+        if problem:
+            raise BundleError([f"{path}: {problem}"])
         yield path
         return
     if not path.exists():
@@ -155,26 +159,82 @@ def opened(path: Path) -> Iterator[Path]:
     tmp = Path(tempfile.mkdtemp(prefix="avbench-bundle-"))
     try:
         try:
-            with tarfile.open(path, "r:*") as tar:
-                members = tar.getmembers()
-                bad = [m.name for m in members if not (m.isfile() or m.isdir()) or m.name.startswith("/")
-                       or ".." in Path(m.name).parts]
-                if bad:
-                    raise BundleError([f"{path}: member {n!r} is not a plain file inside the bundle" for n in bad])
-                tar.extractall(tmp, members=[m for m in members if m.isfile()], filter="data")
-        except (tarfile.TarError, OSError, EOFError) as exc:
+            _unpack(path, tmp, limits)
+        except (tarfile.TarError, OSError, EOFError, zlib.error) as exc:
             raise BundleError([f"{path}: not a readable bundle archive ({type(exc).__name__}: {exc})"]) from None
         yield tmp
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def read_manifest(folder: Path, label: str) -> tuple[dict[str, Any] | None, list[str]]:
+def _unpack(path: Path, target: Path, limits: BundleLimits) -> None:
+    """Stream the archive's members into ``target``, refusing the first one beyond a limit or not a plain file."""
+    seen: set[str] = set()
+    total = 0
+    allowed, why = unpacked_limit(limits, path.stat().st_size)
+    with tarfile.open(path, "r|*") as tar:
+        for count, member in enumerate(tar, start=1):
+            name = member.name
+            if count > limits.members:
+                raise BundleError([f"{path}: more than {limits.members} members (the limit)"])
+            if member.isdir():
+                continue
+            if not member.isfile() or name.startswith("/") or ".." in Path(name).parts or "\0" in name:
+                raise BundleError([f"{path}: member {name!r} is not a plain file inside the bundle"])
+            if member.issparse() or any(k.startswith("GNU.sparse") for k in member.pax_headers):
+                raise BundleError([f"{path}: member {name!r} is a sparse file; a bundle holds plain files only"])
+            normal = Path(name).as_posix().removeprefix("./")
+            if normal in seen:
+                raise BundleError([f"{path}: member {name!r} appears twice (one file each, expected)"])
+            seen.add(normal)
+            if member.size > limits.member_bytes:
+                raise BundleError([f"{path}: member {name!r} declares {human(member.size)}, above the limit of "
+                                   f"{human(limits.member_bytes)} per file"])
+            total += member.size
+            if total > allowed:
+                raise BundleError([f"{path}: members unpack to more than {human(allowed)} ({why}); "
+                                   f"refused at {name!r}"])
+            destination = target / normal
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            source = tar.extractfile(member)
+            assert source is not None  # a regular file
+            with open(destination, "xb") as out:
+                left = member.size
+                while left > 0:
+                    chunk = source.read(min(left, 1 << 20))
+                    if not chunk:
+                        raise EOFError(f"member {name!r} is cut short")
+                    out.write(chunk)
+                    left -= len(chunk)
+
+
+def _folder_problem(folder: Path, limits: BundleLimits) -> str | None:
+    """The first limit a bundle folder breaks (members, per-file and total size, sparse files), or None."""
+    total = count = 0
+    for root, _dirs, files in os.walk(folder):
+        for name in files:
+            count += 1
+            if count > limits.members:
+                return f"more than {limits.members} files (the limit)"
+            info = os.lstat(os.path.join(root, name))
+            relative = Path(root, name).relative_to(folder).as_posix()
+            if info.st_size > limits.member_bytes:
+                return f"{relative} is {human(info.st_size)}, above the limit of {human(limits.member_bytes)} per file"
+            total += info.st_size
+            if total > limits.total_bytes:
+                return f"its files hold more than {human(limits.total_bytes)} (the limit)"
+    return None
+
+
+def read_manifest(folder: Path, label: str, limits: BundleLimits = DEFAULT_LIMITS
+                  ) -> tuple[dict[str, Any] | None, list[str]]:
     """The manifest and one line per problem: schema, required keys, and every file against its sha256."""
     try:
-        manifest = json.loads((folder / MANIFEST).read_text())
+        manifest = read_json_bounded(folder / MANIFEST, f"{label}/{MANIFEST}", limits.manifest_bytes, limits)
     except FileNotFoundError:
         return None, [f"{label}: no {MANIFEST} (expected a bundle made by `avbench export`)"]
+    except LimitError as exc:
+        return None, [str(exc)]
     except (OSError, ValueError, UnicodeDecodeError) as exc:
         return None, [f"{label}/{MANIFEST}: does not read back as JSON ({type(exc).__name__})"]
     if not isinstance(manifest, dict):
@@ -186,8 +246,11 @@ def read_manifest(folder: Path, label: str) -> tuple[dict[str, Any] | None, list
     files = manifest.get("files")
     if not isinstance(files, dict):
         return None, problems + [f"{label}/{MANIFEST}: 'files' must map each file to its sha256"]
-    if not submitter_slug(str(manifest.get("submitter") or "")):
-        problems.append(f"{label}/{MANIFEST}: 'submitter' is empty; expected who computed these results")
+    try:
+        submitter_name(manifest.get("submitter"))
+    except SubmitterError as exc:
+        problems.append(f"{label}/{MANIFEST}: 'submitter' {exc}")
+    problems += [f"{label}/{MANIFEST}: {line}" for line in machine_problems(manifest.get("machine"))]
     links = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_symlink())
     if links:
         return None, problems + [f"{label}/{name}: a link; a bundle holds plain files only" for name in links]

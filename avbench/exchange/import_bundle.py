@@ -4,8 +4,13 @@ Checked, one line per problem: the manifest (schema, every file's sha256), each 
 and its predictions' checksum, that the record's config fingerprint is the one the maintainer's config
 and installed plugins give (and that its stored setup hashes to it), that each fold fingerprint follows
 from that identity and the bundle's fold definitions, that the predictions are the folds' test clips
-with the bundle's labels, and, where the maintainer has the experiment's data configured, that the
-clip ids, labels and folds are the maintainer's. Anything wrong: nothing is stored.
+with the bundle's labels, that the bundle's fold definitions meet the rules local folds meet (no subject
+on both sides, the protocol's folds for those clips, each record's fold tied to its file name, no fold
+twice: :mod:`.fold_rules`), that free-form fields have avbench's shape (:mod:`.free_fields`), every
+file within :mod:`.limits`, and, where the maintainer has the experiment's data configured, that the
+clip ids, labels and folds are the maintainer's. Anything wrong: nothing is stored. Folds of an
+experiment not compared with the maintainer's data are stored as *unverified* (their row says so and
+is never marked best or tied over a verified row).
 
 Accepted folds go to ``<output>/<benchmark>/submitted/<submitter>/<experiment>/<protocol>/seed-N/``
 (never beside local folds), their records marked with who submitted them; predictions are copied
@@ -31,6 +36,10 @@ from avbench.storage.atomic import atomic_path, write_json
 from avbench.storage.fold_store import CorruptResultError, file_sha256, read_predictions, read_record, write_record
 
 from .bundle import FOLDS, MANIFEST, RECORDS, BundleError, now, read_manifest, submitter_slug
+from .fold_rules import definition_problems, protocol_problems
+from .free_fields import record_problems
+from .limits import DEFAULT_LIMITS, BundleLimits, LimitError, read_json_bounded
+from .submitter_names import confusable_with
 from .folder_swap import copy_tree_linked, folder_lock, new_folder_beside, recover_folder, replace_folder
 from .folds import fold_fingerprint, planned_units
 
@@ -56,6 +65,7 @@ class Validation:
     definitions: dict[str, Any] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    compared: set[tuple[str, str]] = field(default_factory=set)  # (experiment, protocol) checked against data here
 
     @property
     def submitter(self) -> str:
@@ -63,33 +73,50 @@ class Validation:
 
 
 def validate_bundle(folder: Path, label: str, config: BenchmarkConfig, registry: Registry, base: Path,
-                    data_overrides: dict[str, str] | None = None) -> Validation:
+                    data_overrides: dict[str, str] | None = None,
+                    limits: BundleLimits = DEFAULT_LIMITS) -> Validation:
     """Every check of the module docstring on the unpacked bundle ``folder`` (named ``label`` in messages)."""
     result = Validation(label)
-    result.manifest, result.problems = read_manifest(folder, label)
+    result.manifest, result.problems = read_manifest(folder, label, limits)
     if result.manifest is None:
         return result
     try:
-        result.definitions = json.loads((folder / FOLDS).read_text())
+        result.definitions = read_json_bounded(folder / FOLDS, f"{label}/{FOLDS}", limits.folds_bytes, limits)
         if not isinstance(result.definitions, dict):
             raise ValueError("not an object")
+    except LimitError as exc:
+        result.problems.append(str(exc))
+        return result
     except (OSError, ValueError, UnicodeDecodeError) as exc:
         result.problems.append(f"{label}/{FOLDS}: does not read back as a JSON object ({type(exc).__name__})")
         return result
-    _read_folds(folder, result)
+    _read_folds(folder, result, limits)
     _check_against_config(result, config, registry, base)
+    _check_definitions(result, config, registry, base)
     _check_against_data(result, config, registry, base, data_overrides)
     return result
 
 
-def _read_folds(folder: Path, result: Validation) -> None:
+def _read_folds(folder: Path, result: Validation, limits: BundleLimits = DEFAULT_LIMITS) -> None:
+    from avbench.runner.units import fold_file_name
+
     root = folder / RECORDS
     paths = sorted(root.glob("*/*/seed-*/*.json"))
     if not paths:
         result.problems.append(f"{result.label}/{RECORDS}: no fold record (expected "
                                f"{RECORDS}/<experiment>/<protocol>/seed-N/<fold>.json)")
+    if len(paths) != len(list(root.rglob("*.json"))):
+        result.problems.append(f"{result.label}/{RECORDS}: a record outside <experiment>/<protocol>/seed-N/")
+    seen: dict[tuple, str] = {}
     for path in paths:
         name = f"{result.label}/{path.relative_to(folder).as_posix()}"
+        try:
+            read_json_bounded(path, name, limits.record_bytes, limits)
+        except LimitError as exc:
+            result.problems.append(str(exc))
+            continue
+        except (OSError, ValueError, UnicodeDecodeError):
+            pass  # read_record names what is wrong
         try:
             record = read_record(path)
             frame = read_predictions(path, record)
@@ -102,6 +129,19 @@ def _read_folds(folder: Path, result: Validation) -> None:
             result.problems.append(f"{name}: record says {record.get('experiment')} / {record.get('protocol')} / "
                                    f"seed {record.get('seed')} (status {record.get('status')!r}); expected a "
                                    f"finished fold of {experiment} / {protocol} / {seed}")
+            continue
+        if path.stem != fold_file_name(str(record.get("fold"))):
+            result.problems.append(f"{name}: record of fold {str(record.get('fold'))[:80]!r} in a file named "
+                                   f"{path.name!r}; expected {fold_file_name(str(record.get('fold')))}.json")
+            continue
+        key = (experiment, protocol, seed, record.get("fold"))
+        if key in seen:
+            result.problems.append(f"{name}: fold {record.get('fold')!r} again (also in {seen[key]})")
+            continue
+        seen[key] = path.name
+        free = record_problems(record)
+        if free:
+            result.problems.extend(f"{name}: {line}" for line in free)
             continue
         result.folds.append(BundleFold(path.relative_to(root), record, frame))
 
@@ -144,6 +184,10 @@ def _check_fold(result: Validation, fold: BundleFold, name: str, identity: dict[
         result.problems.append(f"{where}: no fold definitions (expected clips, folds and skipped)")
         return
     definition = entry["folds"].get(record["fold"])
+    if definition is None:
+        result.problems.append(f"{name}: fold {record['fold']!r} is not one of the folds of {FOLDS} "
+                               f"({', '.join(sorted(entry['folds'])[:SHOWN])}...)")
+        return
     if set(record.get("protocol_folds") or []) != set(entry["folds"]):
         result.problems.append(f"{name}: protocol_folds {record.get('protocol_folds')} are not the folds of "
                                f"{FOLDS} ({sorted(entry['folds'])})")
@@ -176,6 +220,21 @@ def _check_fold(result: Validation, fold: BundleFold, name: str, identity: dict[
                                f"classes (first: {', '.join(wrong[:SHOWN])})")
 
 
+def _check_definitions(result: Validation, config: BenchmarkConfig, registry: Registry, base: Path) -> None:
+    """The leakage and protocol rules of :mod:`.fold_rules` on each experiment x protocol the bundle holds."""
+    for experiment, protocol in sorted({(f.record["experiment"], f.record["protocol"]) for f in result.folds}):
+        entry = (result.definitions.get(experiment) or {}).get(protocol)
+        if not isinstance(entry, dict) or not all(isinstance(entry.get(k), dict) for k in ("clips", "folds")):
+            continue  # named by _check_fold
+        where = f"{result.label}/{FOLDS}: {experiment} / {protocol}"
+        problems = definition_problems(entry, where)
+        if not problems and experiment in config.experiments:
+            problems, note = protocol_problems(config, registry, base, experiment, protocol, entry, where)
+            if note:
+                result.notes.append(note)
+        result.problems.extend(problems)
+
+
 def _check_against_data(result: Validation, config: BenchmarkConfig, registry: Registry, base: Path,
                         data_overrides: dict[str, str] | None) -> None:
     """Clip ids, labels and folds compared with the maintainer's copy of each experiment's data, where configured."""
@@ -203,6 +262,7 @@ def _check_against_data(result: Validation, config: BenchmarkConfig, registry: R
                             if (e["experiment"], e.get("protocol")) == (experiment, protocol)), "no fold planned here")
                 result.notes.append(f"{experiment} / {protocol}: not compared with data here ({why})")
             continue
+        result.compared.add((experiment, protocol))
         entry = result.definitions[experiment][protocol]
         where = f"{result.label}/{FOLDS}: {experiment} / {protocol}"
         clips = {c: clip for u in mine for c, clip in u.clips.items()}
@@ -243,7 +303,8 @@ class ImportResult:
 
 
 def import_bundle(bundle: str | Path, config_path: str | Path, registry: Registry | None = None,
-                  data_overrides: dict[str, str] | None = None) -> ImportResult:
+                  data_overrides: dict[str, str] | None = None,
+                  limits: BundleLimits = DEFAULT_LIMITS) -> ImportResult:
     """Validate ``bundle`` against ``config_path`` and store its folds as submitted; raises BundleError."""
     from avbench.config.loader import load_config
     from avbench.registry import get_registry
@@ -255,11 +316,35 @@ def import_bundle(bundle: str | Path, config_path: str | Path, registry: Registr
     base = config_path.parent
     config = load_config(config_path, registry, data_overrides)
     bundle = Path(bundle)
-    with opened(bundle) as folder:
-        check = validate_bundle(folder, str(bundle), config, registry, base, data_overrides)
+    with opened(bundle, limits) as folder:
+        check = validate_bundle(folder, str(bundle), config, registry, base, data_overrides, limits)
         if check.problems:
             raise BundleError(check.problems)
         return _merge(folder, check, base / config.benchmark.output / config.benchmark.name)
+
+
+def stored_submitters(submitted: Path) -> dict[str, str]:
+    """Folder name -> the submitter name stored in it (``submitter.json``), for every submitter folder."""
+    names = {}
+    for folder in sorted(p for p in submitted.glob("*") if p.is_dir() and not p.name.startswith(".")):
+        try:
+            names[folder.name] = str(json.loads((folder / "submitter.json").read_text())["submitter"])
+        except (OSError, ValueError, KeyError, TypeError):
+            names[folder.name] = folder.name
+    return names
+
+
+def _check_name(name: str, submitted: Path) -> None:
+    """Refuse a name whose folder holds another submitter, or that reads like another stored submitter."""
+    slug = submitter_slug(name)
+    stored = stored_submitters(submitted)
+    if slug in stored and stored[slug] != name:
+        raise BundleError([f"submitter {name!r}: its folder {slug} holds submitter {stored[slug]!r}; names map to "
+                           "folders one to one, so this bundle needs its own name"])
+    other = confusable_with(name, [n for n in stored.values() if n != name])
+    if other is not None:
+        raise BundleError([f"submitter {name!r} reads like the stored submitter {other!r} (case, separators or "
+                           "look-alike characters); refused as confusable"])
 
 
 def _merge(folder: Path, check: Validation, output_dir: Path) -> ImportResult:
@@ -271,6 +356,7 @@ def _merge(folder: Path, check: Validation, output_dir: Path) -> ImportResult:
     slug = submitter_slug(check.submitter)
     destination = output_dir / SUBMITTED / slug
     with folder_lock(destination):
+        _check_name(check.submitter, output_dir / SUBMITTED)
         recover_folder(destination)
         staging = new_folder_beside(destination)
         try:
@@ -296,12 +382,17 @@ def _write_submission(folder: Path, check: Validation, destination: Path) -> int
                   "imported": now(), "machine": manifest.get("machine"),
                   "avbench_version": manifest.get("avbench_version")}
     replaced = 0
+    for seed_folder in sorted({fold.relative.parent for fold in check.folds}):  # the bundle's seeds replace, whole
+        if (destination / seed_folder).is_dir():
+            replaced += len(list((destination / seed_folder).glob("*.json")))
+            shutil.rmtree(destination / seed_folder)
     for fold in check.folds:
         target = destination / fold.relative
-        replaced += target.exists()
         predictions = fold.relative.with_name(fold.record["predictions"])
         with atomic_path(destination / predictions) as tmp:
             shutil.copyfile(folder / RECORDS / predictions, tmp)
-        write_record(target, {**fold.record, "submitted_by": check.submitter, "submission": submission})
+        compared = (fold.record["experiment"], fold.record["protocol"]) in check.compared
+        write_record(target, {**fold.record, "submitted_by": check.submitter,
+                              "submission": {**submission, "compared_with_data": compared}})
     write_json(destination / "submitter.json", {"submitter": check.submitter, "last_bundle": bundle_id})
     return replaced

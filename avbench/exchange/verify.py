@@ -1,9 +1,11 @@
 """``avbench verify``: recompute some of a bundle's folds here and compare their predictions with the bundle's.
 
-The bundle is first checked like an import (nothing is stored). Then K folds are chosen
-deterministically (the first K by experiment, protocol, seed and fold name, or a sample drawn with
-``--seed``), recomputed in worker processes into a temporary folder (never into the run folder),
-and compared clip by clip: the same clips, the same predicted labels, and probabilities within
+The bundle is first checked like an import (nothing is stored). Then K folds are chosen: with
+``--folds K`` the first K by experiment, protocol, seed and fold name (or a sample drawn with
+``--seed``); without it, enough folds drawn at random to catch a single forged fold with probability
+0.9, plus every fold that could alone have made its row best (:mod:`.verify_sample`). They are
+recomputed in worker processes into a temporary folder (never into the run folder), and compared clip
+by clip: the same clips, the same predicted labels, and probabilities within
 ``tolerance`` (byte-identical when the largest difference is 0).
 """
 
@@ -20,9 +22,10 @@ import polars as pl
 from avbench.config.loader import load_config
 from avbench.registry import Registry, get_registry
 
-from .bundle import BundleError, opened
+from .bundle import BundleError, opened, submitter_slug
 from .import_bundle import BundleFold, validate_bundle
 from .recompute import plannable, recompute
+from .verify_sample import default_count, default_sample
 
 DEFAULT_TOLERANCE = 1e-6
 
@@ -74,12 +77,12 @@ def compared(bundle: pl.DataFrame, local: pl.DataFrame, tolerance: float) -> tup
     return agrees, f"max |difference| of probabilities {difference:.3g} (tolerance {tolerance:g}); {labels}", difference
 
 
-def verify_bundle(bundle: str | Path, config_path: str | Path, k: int, seed: int | None = None,
+def verify_bundle(bundle: str | Path, config_path: str | Path, k: int | None, seed: int | None = None,
                   tolerance: float = DEFAULT_TOLERANCE, registry: Registry | None = None,
                   data_overrides: dict[str, str] | None = None, workers: int | None = None,
                   log: Callable[[str], None] = lambda _line: None) -> list[FoldVerdict]:
     """Recompute K of the bundle's folds here; one verdict per fold. Raises BundleError when it cannot."""
-    if k < 1:
+    if k is not None and k < 1:
         raise BundleError([f"--folds {k}: expected at least 1"])
     registry = registry or get_registry()
     config_path = Path(config_path).resolve()
@@ -89,7 +92,15 @@ def verify_bundle(bundle: str | Path, config_path: str | Path, k: int, seed: int
         check = validate_bundle(folder, str(bundle), config, registry, base, data_overrides)
         if check.problems:
             raise BundleError(check.problems)
-        chosen = choose_folds(check.folds, k, seed)
+        if k is None:
+            board = base / config.benchmark.leaderboards / config.benchmark.name
+            chosen, forced = default_sample(check.folds, board, submitter_slug(check.submitter))
+            chosen = choose_folds(chosen, len(chosen))  # in sorted order
+            log(f"{forced} fold(s) could alone make a row best and are always recomputed; "
+                f"{default_count(len(check.folds))} of {len(check.folds)} drawn at random (a single forged fold is "
+                f"caught with probability {default_count(len(check.folds)) / len(check.folds):.2f})")
+        else:
+            chosen = choose_folds(check.folds, k, seed)
         plan, by_fingerprint = plannable(config, registry, base, [f.record["experiment"] for f in chosen],
                                          data_overrides)
         missing = [f for f in chosen if f.record["fingerprint"] not in by_fingerprint]

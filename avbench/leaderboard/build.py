@@ -29,7 +29,9 @@ from avbench.storage.atomic import atomic_path, write_bytes, write_json
 from avbench.runner.determinism import lock_digest
 from avbench.storage.fold_store import CHECKSUM_KEY, CorruptResultError
 
+from .board_folder import claim_board
 from .contamination import contamination
+from .csv_cells import neutralised
 from .evidence import evidence_dir, read_evidence, remove_row, write_row
 from .figures import confusion_figure
 from .freshness import CurrentSetup, current_setups, select_records, setup_changes
@@ -64,6 +66,7 @@ def render_leaderboard(config: BenchmarkConfig, base: Path, registry: Registry |
     name = config.benchmark.name
     output_dir = base / config.benchmark.output / name
     board = base / config.benchmark.leaderboards / name
+    claim_board(board, name)  # before anything is written: refuses a folder avbench did not write
     metrics = config.benchmark.metrics
     setups = current_setups(config, registry, base)
     sources = FoldSources.read(output_dir, board)
@@ -113,7 +116,7 @@ def render_leaderboard(config: BenchmarkConfig, base: Path, registry: Registry |
     with atomic_path(board / "results.parquet") as tmp:
         frame.write_parquet(tmp)
     with atomic_path(board / "results.csv") as tmp:
-        _flat(frame).write_csv(tmp)
+        neutralised(_flat(frame)).write_csv(tmp)
     meta = scrub({
         "benchmark": name, "description": config.benchmark.description, "avbench_version": __version__,
         "rendered": rendered_date(rows), "rendering_libraries": library_versions(), "lock": lock,

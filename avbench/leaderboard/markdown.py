@@ -11,6 +11,7 @@ from tabulate import tabulate
 from avbench.metrics.signflip import EXACT_MAX_SUBJECTS, PERMUTATIONS
 
 from .breakdowns import BREAKDOWNS, breakdown_text
+from .markdown_text import md, md_code
 from .reported import reported_cell
 from .uncertainty import MIN_TEST_SPEAKERS, NEAR_COLLAPSE, RANKING_METRIC, TOO_FEW, group_key
 
@@ -165,7 +166,7 @@ def is_cross_corpus(dataset: str) -> bool:
 def breakdown_lines(rows: list[dict[str, Any]]) -> list[str]:
     """A small table of accuracy / UAR per gender and per corpus under a group; none when no row has one."""
     columns = [c for c in BREAKDOWNS if any(breakdown_text(r, c) for r in rows)]
-    table = [[r["experiment"], *[breakdown_text(r, c) for c in columns]] for r in rows
+    table = [[md(r["experiment"]), *[md(breakdown_text(r, c)) for c in columns]] for r in rows
              if any(breakdown_text(r, c) for c in columns)]
     if not table:
         return []
@@ -237,28 +238,29 @@ def render_markdown(rows: list[dict[str, Any]], meta: dict[str, Any], metrics: l
         kind = "SYNTHETIC demo data: not comparable with any published number" if synthetic else "real data"
         if is_cross_corpus(dataset):
             kind = f"cross-corpus, {kind}"
-        lines += [f"## {dataset} ({kind}) · {len(classes)} classes · protocol {protocol}", "",
-                  f"Classes: {', '.join(classes) if classes else 'unknown'}.", ""]
+        lines += [f"## {md(dataset)} ({kind}) · {len(classes)} classes · protocol {md(protocol)}", "",
+                  f"Classes: {md(', '.join(classes)) if classes else 'unknown'}.", ""]
         shown = [r for r in group if not r.get("stale")]
         table = []
         for r in shown:
             latency = (f"{r['latency_p50_ms']:.1f} / {r['latency_p95_ms']:.1f} ({r['latency_device']})"
                        if r.get("latency_p50_ms") is not None else "")
             name = r["experiment"] + (" ⚑ contaminated" if r.get("contamination") else "")
-            table.append([name, r.get("n_classes") or len(r.get("classes") or []), folds_cell(r),
-                          seeds_cell(r), *[metric_cell(r, m) for m in metrics],
-                          spread_cell(r.get(f"{RANKING_METRIC}_fold_sd")),
-                          spread_cell(r.get(f"{RANKING_METRIC}_seed_sd")), versus_best_cell(r), rank_cell(r),
-                          reported_cell(r), latency, computed_with_cell(r) if r.get("status") != "not run" else "",
-                          notes(r)])
+            cells = [name, r.get("n_classes") or len(r.get("classes") or []), folds_cell(r),
+                     seeds_cell(r), *[metric_cell(r, m) for m in metrics],
+                     spread_cell(r.get(f"{RANKING_METRIC}_fold_sd")),
+                     spread_cell(r.get(f"{RANKING_METRIC}_seed_sd")), versus_best_cell(r), rank_cell(r),
+                     reported_cell(r), latency, computed_with_cell(r) if r.get("status") != "not run" else "",
+                     notes(r)]
+            table.append([md(c) for c in cells])  # every cell: names, devices and notes may be a stranger's
         if table:
             lines += [tabulate(table, headers=headers, tablefmt="github", disable_numparse=True), ""]
         stale = [r for r in group if r.get("stale")]
         if stale:
             lines += ["Stale: computed under a setup the config no longer has; numbers withheld here (they stay in "
                       "`results.parquet` with `stale = true`). Rerun `avbench run` to recompute.", ""]
-            lines += [f"- `{r['experiment']}`: {r.get('stale_reason') or 'setup changed'}. Computed as: "
-                      f"{r.get('description') or '(not recorded)'}" for r in stale]
+            lines += [f"- `{md_code(r['experiment'])}`: {md(r.get('stale_reason') or 'setup changed')}. Computed as: "
+                      f"{md(r.get('description') or '(not recorded)')}" for r in stale]
             lines.append("")
         elsewhere = {}
         for r in group:
@@ -266,15 +268,16 @@ def render_markdown(rows: list[dict[str, Any]], meta: dict[str, Any], metrics: l
                 elsewhere.setdefault(r["experiment"], r["reported_elsewhere"])
         if elsewhere:
             lines += ["Reported numbers that belong to no row of this table:", ""]
-            lines += [f"- `{exp}`: {text}" for exp, text in elsewhere.items()]
+            lines += [f"- `{md_code(exp)}`: {md(text)}" for exp, text in elsewhere.items()]
             lines.append("")
         lines += breakdown_lines(shown)
         figures = [r for r in shown if r.get("figure")]
         if figures:
-            lines += ["Confusion matrices: " + ", ".join(f"[{r['experiment']}]({r['figure']})" for r in figures), ""]
+            lines += ["Confusion matrices: " + ", ".join(f"[{md(r['experiment'])}]({md(r['figure'])})"
+                                                         for r in figures), ""]
     if meta.get("bad_files"):
         lines += ["## Stored results that did not read back", "",
                   "These files were left out; the rows above use the rest (a missing fold makes its row partial).", ""]
-        lines += [f"- `{b['file']}`: {b['error']}" for b in meta["bad_files"]]
+        lines += [f"- `{md_code(b['file'])}`: {md(b['error'])}" for b in meta["bad_files"]]
         lines.append("")
     return "\n".join(lines)

@@ -48,6 +48,8 @@ def read_submitted_records(output_dir: Path) -> tuple[dict[str, list[dict[str, A
     Never mixed with the local folds of :func:`read_fold_records` (their glob does not reach this deep).
     Hidden folders are an import's unfinished or replaced copies (a submitter's name never starts with a dot).
     """
+    from avbench.runner.units import fold_file_name
+
     by_submitter, bad = {}, {}
     for folder in sorted(p for p in (Path(output_dir) / SUBMITTED).glob("*") if p.is_dir()
                          and not p.name.startswith(".")):
@@ -57,6 +59,10 @@ def read_submitted_records(output_dir: Path) -> tuple[dict[str, list[dict[str, A
             if not record.get("submitted_by") or record.get("_unverified"):
                 bad[record["_path"]] = (f"{record['_path']}: a submitted fold record must be verified and name "
                                         "its submitter")
+                continue
+            if Path(record["_path"]).stem != fold_file_name(str(record["fold"])):
+                bad[record["_path"]] = (f"{record['_path']}: holds fold {str(record['fold'])[:80]!r}; a fold's "
+                                        f"record is {fold_file_name(str(record['fold']))}.json (a duplicate, left out)")
                 continue
             by_submitter.setdefault(folder.name, []).append(record)
     return by_submitter, bad

@@ -55,6 +55,8 @@ def submitted_rows(config: BenchmarkConfig, sources: "FoldSources", setups: dict
             name = f"{experiment}@{slug}"
             row.update(experiment=name, submitted_experiment=experiment, submitted_by=newest["submitted_by"],
                        submission=json.dumps(newest.get("submission") or {}, sort_keys=True),
+                       unverified=any(not (r.get("submission") or {}).get("compared_with_data")
+                                      for r in selection.records),
                        also_computed_here=sum((experiment, protocol, r.get("fingerprint")) in local
                                               for r in selection.records if r.get("status") == "ok"))
             rows.append(row)
@@ -95,6 +97,9 @@ def submitted_note(row: dict[str, Any]) -> str:
         submission = {}
     created = str(submission.get("created") or "")[:10]
     parts = [f"bundle of {created}" if created else "", "not recomputed here"]
+    if row.get("unverified"):
+        parts.append("unverified: its data is not here to check its clips and folds against, so it is never "
+                     "marked best or tied over a verified row")
     also = row.get("also_computed_here") or 0
     if also:
         parts.append(f"{also} fold(s) also computed here under the same fingerprint, shown apart")

@@ -139,6 +139,11 @@ def rank_intervals(values: np.ndarray, confidence: float = DEFAULT_CONFIDENCE) -
             for r in ranked]
 
 
+def is_unverified(row: dict[str, Any]) -> bool:
+    """Submitted folds not compared with the maintainer's data: never best, nor tied, over a verified row."""
+    return bool(row.get("unverified"))
+
+
 def annotate_groups(rows: list[dict[str, Any]], predictions: dict[tuple[str, str], RowPredictions],
                     metrics: Iterable[str], resamples: int = DEFAULT_RESAMPLES, seed: int = 0,
                     confidence: float = DEFAULT_CONFIDENCE) -> None:
@@ -196,6 +201,7 @@ def _annotate_group(key: tuple, rows: list[dict[str, Any]], predictions: dict[tu
         row["not_best_reason"] = degenerate_reason(confusions[row["experiment"]], row.get("classes") or [],
                                                    weights, few, confidence) or None
     candidates = [r for r in eligible if not r["not_best_reason"]]
+    candidates = [r for r in candidates if not is_unverified(r)] or candidates  # best is chosen among verified rows
     like_for_like = [r for r in candidates if not is_special_setting(r)]
 
     def order(r: dict[str, Any]) -> tuple:
@@ -236,7 +242,8 @@ def _annotate_group(key: tuple, rows: list[dict[str, Any]], predictions: dict[tu
         compared.append(row)
     for row, adjusted in zip(compared, holm([r["vs_best_p"] for r in compared])):
         row["vs_best_holm_p"] = adjusted
-        row["tied_with_best"] = bool(adjusted >= TIE_LEVEL)
+        # an unverified row (submitted, not compared with data here) is never tied with a verified best
+        row["tied_with_best"] = bool(adjusted >= TIE_LEVEL) and not (is_unverified(row) and not is_unverified(best))
 
 
 def sort_key(row: dict[str, Any]) -> tuple:

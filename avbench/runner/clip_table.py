@@ -2,8 +2,10 @@
 
 A fold unit names its clips by row index into this table instead of carrying them, so planning a
 LOSO over 1,000 subjects costs one table, not 1,000 copies of it. The table is written once per run
-under the cache (``clip-tables/<content hash>.pkl``: the same content gives the same file) and read
-once per worker process (:func:`load_clip_table` memoises it by path).
+under the cache (``clip-tables/<content hash>.json``: the same content gives the same file) and read
+once per worker process (:func:`load_clip_table` memoises it by path). It is stored as JSON, never as a
+pickle, and checked against its name when read or reused (:mod:`.clip_table_format`): the cache may be
+shared, and a file planted there must not run code or stand in for the experiment's clips.
 """
 
 from __future__ import annotations
@@ -12,16 +14,17 @@ import hashlib
 import itertools
 import json
 import os
-import pickle
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 
 from avbench.contract import Clip, Fold
 from avbench.contract.errors import AvbenchError
 from avbench.storage.atomic import write_bytes
+
+from .clip_table_format import ClipTableError, encode_table, is_intact, read_table_state, table_name
 
 TABLES_DIR = "clip-tables"
 #: The canonical JSON of :func:`avbench.cache.feature_cache.stable_hash`.
@@ -109,13 +112,20 @@ class ClipTable:
         return self._digests[head]
 
     def content(self) -> bytes:
-        return pickle.dumps(self.__getstate__(), protocol=5)
+        """The table as stored: canonical JSON (data only, nothing that can run code when read)."""
+        return encode_table(self.clips, self.media_hashes, dict(self.feature_keys), dict(self.skipped))
 
-    def save(self, folder: Path) -> Path:
-        """Write the table under ``folder/clip-tables/`` (named by its content hash) unless it is there already."""
+    def save(self, folder: Path, log: Callable[[str], None] | None = None) -> Path:
+        """Write the table under ``folder/clip-tables/`` (named by its content hash) unless an intact copy is there.
+
+        A file of that name whose bytes do not hash to it (damaged or substituted) is named in ``log`` and
+        rewritten.
+        """
         payload = self.content()
-        path = Path(folder) / TABLES_DIR / f"{hashlib.sha256(payload).hexdigest()[:32]}.pkl"
-        if not path.exists():
+        path = Path(folder) / TABLES_DIR / table_name(payload)
+        if not is_intact(path):
+            if path.exists() and log is not None:
+                log(f"{path}: content does not hash to its name (damaged or substituted); rewritten")
             path.parent.mkdir(parents=True, exist_ok=True)
             write_bytes(path, payload)
         _loaded[str(path)] = self
@@ -147,12 +157,19 @@ class ClipsById(Mapping[str, Clip]):
 
 
 def load_clip_table(path: str | os.PathLike) -> ClipTable:
-    """The table at ``path``, read once per process."""
+    """The table at ``path``, read once per process and checked against its name.
+
+    A file that does not hash to its name is removed (the next run's planner writes it again) and
+    refused with a :class:`ClipTableError` naming it.
+    """
     key = str(path)
     table = _loaded.get(key)
     if table is None:
-        with open(key, "rb") as f:
-            table = ClipTable(**pickle.load(f))
+        try:
+            table = ClipTable(**read_table_state(Path(key)))
+        except ClipTableError as exc:
+            Path(key).unlink(missing_ok=True)
+            raise ClipTableError(f"{exc}; removed, the next run writes it again") from None
         _loaded[key] = table
     return table
 

@@ -345,8 +345,14 @@ def make_executor(workers: int | None, settings: Any = None) -> Executor:
     ``executor = "ray"`` runs units as Ray tasks on ``ray_address`` (a local Ray instance when unset);
     the default runs them in local worker processes.
     """
+    from avbench.config.schema import max_workers
+    from avbench.contract.errors import AvbenchError
+
     kind = getattr(settings, "executor", "local") or "local"
     gpus_per_unit = getattr(settings, "gpus_per_unit", 1.0)
+    if workers is not None and not 1 <= workers <= max_workers(kind):
+        raise AvbenchError(f"--workers {workers}: expected 1 to {max_workers(kind)} worker processes "
+                           f"({os.cpu_count()} CPU core(s) here)")
     if kind == "ray":
         from .ray_executor import RayExecutor
 

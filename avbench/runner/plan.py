@@ -6,6 +6,7 @@ import hashlib
 import json
 import os
 import re
+import sys
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -645,7 +646,7 @@ def iter_fold_units(plan: Plan, config: BenchmarkConfig, registry: Registry, ski
         seeds = exp.config.seeds or default_seeds(exp.branches, exp.fusion, config.benchmark, registry)
         normalise_settings = {b: br.normalise.model_dump() for b, br in exp.config.branches.items() if br.normalise}
         table = experiment_table(exp, exp_skipped)
-        table_path = (table.save(plan.context.cache_dir) if write_tables else
+        table_path = (table.save(plan.context.cache_dir, log=_warn) if write_tables else
                       table.remember(plan.context.cache_dir / TABLES_DIR / f"unsaved-{exp.name}"))
         data_hash = stable_hash({c.clip_id: exp.media_hashes[c.clip_id] for c in exp.clips})
         first = True
@@ -694,6 +695,10 @@ def iter_fold_units(plan: Plan, config: BenchmarkConfig, registry: Registry, ski
                         torch_threads=config.benchmark.torch_threads,
                         metadata=metadata)
                     first = False
+
+
+def _warn(line: str) -> None:
+    print(f"avbench: {line}", file=sys.stderr)
 
 
 def fold_units(plan: Plan, config: BenchmarkConfig, registry: Registry, skipped: dict[str, str],

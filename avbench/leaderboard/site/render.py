@@ -87,11 +87,11 @@ def _write(path: Path, text: str, written: set[Path]) -> None:
 
 
 def _remove_unwritten(board: Path, written: set[Path]) -> None:
-    """Pages and SVGs of an earlier render that this one did not write (an experiment removed, say)."""
-    old = [*(board / "experiments").glob("*.html"), *(board / "static").glob("*"), *(board / FIGURES).glob("*.svg")]
-    for path in old:
-        if path not in written and path.is_file():
-            path.unlink()
+    """Pages and SVGs of an earlier render that this one did not write (an experiment removed, say): only files
+    the board's marker lists as avbench's own (:mod:`..board_folder`)."""
+    from ..board_folder import remove_unwritten
+
+    remove_unwritten(board, written)
 
 
 def _label(row: dict[str, Any]) -> str:

@@ -34,7 +34,9 @@ from .contamination import contamination
 from .csv_cells import neutralised
 from .evidence import evidence_dir, read_evidence, remove_row, write_row
 from .figures import confusion_figure
-from .freshness import CurrentSetup, current_setups, select_records, setup_changes
+from .freshness import (
+    CurrentSetup, current_setups, select_records, setup_changes, setup_fingerprint, under_version_policy,
+)
 from .markdown import notes, render_markdown  # noqa: F401  (notes: part of this module's API)
 from .paths import PathScrubber
 from .provenance import library_versions
@@ -278,7 +280,8 @@ def kept_row(row: dict[str, Any], config: BenchmarkConfig, current: CurrentSetup
         row["status"] = "partial"  # a row rendered before planned folds were recorded cannot claim them all
     if row.get("status") == "not run":
         row["stale"] = False
-    elif current is not None and current.fingerprint is not None and fingerprint != current.fingerprint:
+    elif current is not None and current.fingerprint is not None and fingerprint != current.fingerprint \
+            and not _same_under_version_policy(row.get("setup"), current.fingerprint):
         row["stale"] = True
         row["status"] = "stale"
         try:
@@ -291,6 +294,14 @@ def kept_row(row: dict[str, Any], config: BenchmarkConfig, current: CurrentSetup
         row["stale"] = bool(row.get("stale"))
     row.update(experiment_metadata(config, row["experiment"], row["protocol"], row))
     return row
+
+
+def _same_under_version_policy(setup: str | None, current: str) -> bool:
+    """Whether a row's stored setup is the current one once library versions are left out of its keys."""
+    try:
+        return bool(setup) and setup_fingerprint(under_version_policy(json.loads(setup))) == current
+    except ValueError:
+        return False
 
 
 def _declared_classes(config: BenchmarkConfig, experiment: str, registry: Registry | None) -> list[str]:

@@ -13,6 +13,7 @@ machine is still the current config on one without. The row says which devices i
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -63,6 +64,27 @@ def without_devices(identity: Any) -> Any:
         return {k: without_devices(v) for k, v in identity.items() if not (plugin and k == "device")}
     if isinstance(identity, list):
         return [without_devices(v) for v in identity]
+    return identity
+
+
+#: A plugin salt that only lists library versions (``librosa=0.11.0 soxr=1.1.0``): keyed before the version policy.
+_LIBRARY_SALT = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]*=\S+( [A-Za-z][A-Za-z0-9_.-]*=\S+)*$")
+
+
+def under_version_policy(identity: Any) -> Any:
+    """An identity stored before library versions left the keys, as the version policy keys it now.
+
+    Audio extractors once put library versions into their salt; libraries are now pinned by the lock and
+    recorded, never keyed, so such a salt reads as empty. Nothing else is changed.
+    """
+    if isinstance(identity, dict):
+        out = {k: under_version_policy(v) for k, v in identity.items()}
+        if _is_plugin_identity(identity) and isinstance(identity.get("salt"), str) \
+                and _LIBRARY_SALT.match(identity["salt"]):
+            out["salt"] = ""
+        return out
+    if isinstance(identity, list):
+        return [under_version_policy(v) for v in identity]
     return identity
 
 

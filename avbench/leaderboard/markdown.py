@@ -148,7 +148,8 @@ def notes(row: dict[str, Any]) -> str:
     if row.get("library_drift"):
         out.append(f"computed with other library versions than installed here: {row['library_drift']}")
     if row.get("kept_from_previous") and status != "not run":
-        out.append("kept from an earlier render (results not stored here)")
+        out.append("carried over from an earlier render: its folds are not in the board's evidence (computed "
+                   "before the board kept it), so it is not compared or ranked")
     commits = [c for c in (row.get("computed_commit") or "").split(",") if c.strip()]
     if len(commits) > 1:
         out.append(f"folds computed at {len(commits)} commits")

@@ -191,3 +191,31 @@ def test_a_row_computed_with_other_library_versions_than_installed_says_so(toy_p
     markdown = (path.parent / "leaderboards/toy/README.md").read_text()
     assert f"computed with other library versions than installed here: numpy {installed['numpy']} (here 9.9.9)" \
         in markdown
+
+
+@pytest.mark.parametrize("salt, stale", [("librosa=0.10.1 soxr=1.0.0", False), ("generator-2", True)])
+def test_a_carried_over_row_keyed_with_library_versions_is_current_under_the_version_policy(toy_project, salt,
+                                                                                            stale):
+    """Before the version policy, audio extractors keyed library versions; such a row is not stale for that alone."""
+    import shutil
+
+    from avbench.cache.feature_cache import stable_hash
+
+    path = toy_project()
+    run_benchmark(path, progress=False)
+    shutil.rmtree(path.parent / "runs")
+    shutil.rmtree(path.parent / "leaderboards/toy/evidence")  # rendered before the board kept its evidence
+    results = path.parent / "leaderboards/toy/results.parquet"
+    rows = pl.read_parquet(results).to_dicts()
+    for row in rows:
+        setup = json.loads(row["setup"])
+        setup["branches"][0]["extractor"]["salt"] = salt
+        row["setup"] = json.dumps(setup, sort_keys=True)
+        row["config_fingerprint"] = stable_hash(setup)
+    pl.DataFrame(rows, infer_schema_length=None).write_parquet(results)
+    assert main(["leaderboard", str(path), "--force"]) == 0
+    row = board_rows(path)[("centroid", "loso")]
+    assert row["stale"] is stale and row["kept_from_previous"]
+    if not stale:
+        assert row["accuracy_pooled"] is not None and not row["is_best"]
+        assert "carried over from an earlier render" in (path.parent / "leaderboards/toy/README.md").read_text()

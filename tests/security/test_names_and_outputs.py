@@ -153,7 +153,8 @@ def test_a_foreign_file_put_into_an_avbench_board_is_never_deleted(submitter, to
     (board / "static" / "theme.css").write_text("mine")
     (board / "figures" / "notes.svg").write_text("mine")
     page = next((board / "experiments").glob("*.html"))
-    shutil.rmtree(maintainer.parent / "runs/swap/submitted/alice")  # the row goes: its page is avbench's, removed
+    shutil.rmtree(maintainer.parent / "runs/swap/submitted/alice")  # the row goes (its folds and their copy in
+    shutil.rmtree(board / "evidence/submitted/alice")  # the board's evidence): its page is avbench's, removed
     render_leaderboard(load_config(maintainer), maintainer.parent)
     assert (board / "static" / "theme.css").read_text() == "mine" and (board / "figures" / "notes.svg").exists()
     assert not page.exists()

@@ -83,3 +83,41 @@ def test_demographics_come_from_the_metadata_folder_when_the_root_lacks_them(tre
     dataset.setup(context)
     genders = {c.clip_id: c.meta["gender"] for c in dataset.clips(root)}
     assert genders == {"1001_DFA_ANG_XX": "male", "1001_DFA_HAP_XX": "male", "1002_DFA_SAD_XX": "unknown"}
+
+
+def test_the_planner_keys_a_crowd_datasets_table_and_skips_it_where_the_table_is_not_configured(tree, tmp_path,
+                                                                                              monkeypatch):
+    from avbench.config.loader import load_config
+    from avbench.registry import get_registry
+    from avbench.runner.plan import load_dataset
+
+    monkeypatch.delenv("AVBENCH_CREMA_D_META", raising=False)
+    root, context = tree
+    config_path = tmp_path / "bench.toml"
+    config_path.write_text(f'''[benchmark]
+name = "t"
+[datasets.plain]
+plugin = "crema-d"
+root = "{root}"
+[datasets.voice]
+plugin = "crema-d"
+root = "{root}"
+params = {{ label_target = "voice" }}
+[protocols.loso]
+plugin = "loso"
+[experiments.e]
+dataset = "voice"
+protocols = ["loso"]
+[experiments.e.branches.audio]
+extractor = "mfcc-stats"
+model = "svm-rbf"
+''')
+    registry = get_registry()
+    config = load_config(config_path, registry)
+    plain = load_dataset("plain", config, registry, context, tmp_path, None)
+    assert "inputs" not in plain.plugin.identity and "label_target" not in plain.plugin.params
+    voice = load_dataset("voice", config, registry, context, tmp_path, None)
+    assert voice.error is None and len(voice.clips) == 2
+    assert set(voice.plugin.identity["inputs"]) == {"summaryTable.csv"} and voice.plugin.params["label_target"] == "voice"
+    unset = load_dataset("voice", config, registry, RunContext(), tmp_path, None)
+    assert unset.root is None and "AVBENCH_CREMA_D_META" in (unset.error or "")

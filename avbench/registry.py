@@ -85,6 +85,8 @@ class PluginInfo:
             info["output_kind"] = self.cls.output_kind.value  # type: ignore[attr-defined]
         if self.kind is PluginKind.MODEL:
             info["accepts"] = sorted(k.value for k in self.cls.accepts)  # type: ignore[attr-defined]
+        if self.kind is PluginKind.DATASET and getattr(self.cls, "card", None):
+            info["corpus"] = self.cls.card()  # type: ignore[attr-defined]
         return info
 
 

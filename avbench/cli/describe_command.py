@@ -71,7 +71,9 @@ def bounds_of(field: FieldInfo) -> dict[str, Any]:
 def parameters(params_cls: type[BaseModel]) -> list[dict[str, Any]]:
     """One entry per parameter, in declaration order: name, type, default, bounds, description."""
     defaults = params_cls().model_dump(mode="json")
-    return [{"name": name, "type": type_name(field.annotation), "default": defaults.get(name),
+    # a parameter whose default a plugin leaves out of its dump (to keep older keys) still shows it
+    return [{"name": name, "type": type_name(field.annotation),
+             "default": defaults[name] if name in defaults else field.get_default(call_default_factory=True),
              "bounds": bounds_of(field), "description": (field.description or "").strip()}
             for name, field in params_cls.model_fields.items()]
 
@@ -147,6 +149,9 @@ def _summary_rows(d: dict[str, Any], code: str = "") -> list[tuple[str, str]]:
         rows.append(("output", f"{d['output_kind']}, {shape}"))
     if "accepts" in d:
         rows.append(("accepts", ", ".join(d["accepts"])))
+    if d.get("corpus"):
+        rows.append(("corpus", "; ".join(f"{k.replace('_', ' ')} {', '.join(map(str, v)) if isinstance(v, list) else v}"
+                                          for k, v in d["corpus"].items())))
     rows.append(("stochastic", "yes: its output depends on the seed" if d["stochastic"] else "no"))
     files = d.get("input_files", {})
     if "files" in files:

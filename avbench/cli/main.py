@@ -151,6 +151,12 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     except ImportError:
         pass
     try:
+        from .data_command import add_data_parser
+
+        add_data_parser(sub)
+    except ImportError:
+        pass
+    try:
         from .new_plugin_command import add_new_plugin_parser
 
         add_new_plugin_parser(sub)

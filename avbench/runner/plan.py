@@ -146,8 +146,20 @@ def load_dataset(name: str, config: BenchmarkConfig, registry: Registry, context
     """
     ref = config.datasets[name]
     plugin = registry.create({"plugin": ref.plugin, "params": ref.params}, PluginKind.DATASET, context)
-    state = DatasetState(name, PluginSpec(ref.plugin, plugin.version, plugin.get_params(), plugin.cache_salt()),
-                         synthetic=plugin.synthetic)
+    try:  # files the reader declares (a label table): their hashes key its data, as config_identity's do
+        inputs = input_hashes(plugin)
+    except ResourceMissingError as exc:
+        inputs = {}
+        missing = str(exc)
+    else:
+        missing = None
+    state = DatasetState(name, PluginSpec(ref.plugin, plugin.version, plugin.get_params(), plugin.cache_salt(),
+                                          inputs=inputs), synthetic=plugin.synthetic)
+    if missing is not None:
+        if strict:
+            raise ConfigError([f"dataset {name}: {missing} (--strict)"])
+        state.error = f"dataset {name!r}: {missing}"
+        return state
     root = resolve_dataset_root(name, config, base, data_overrides)
     if root is None and plugin.embedded:
         root = context.cache_dir / "datasets" / f"{ref.plugin}-{stable_hash(plugin.get_params())[:10]}"

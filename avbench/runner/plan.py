@@ -49,6 +49,7 @@ class DatasetState:
     error: str | None = None
     problems: list[str] = field(default_factory=list)  # files the dataset left out, one line each
     wrong_root: Path | None = None  # a root given (config, variable or --data) that is missing or no folder
+    pending: bool = False  # (dry run) an embedded dataset a real run would generate first
 
 
 @dataclass
@@ -171,6 +172,7 @@ def load_dataset(name: str, config: BenchmarkConfig, registry: Registry, context
     state.root = root
     if dry_run and plugin.embedded and not root.exists():
         state.error = f"dataset {name!r}: embedded, not generated yet (a real run generates it into {root})"
+        state.pending = True
         return state
     try:
         if not dry_run:  # an embedded dataset generates its files here

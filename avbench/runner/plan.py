@@ -332,7 +332,11 @@ def build_plan(config: BenchmarkConfig, registry: Registry, base: Path, only: Se
         hashes.save()
     planned = Plan(config.benchmark.name, context, base / config.benchmark.output / config.benchmark.name,
                    datasets, experiments, outputs=(base / config.benchmark.leaderboards,))
-    if unfit := unfit_protocols(planned, config, registry, protocol_ref):  # before anything is extracted
+    def make_protocol(experiment: str, key: str) -> Any:
+        spec = resolve_spec(registry, protocol_ref(config, experiment, key), PluginKind.PROTOCOL, context)
+        return registry.create(spec.ref, PluginKind.PROTOCOL, context)
+
+    if unfit := unfit_protocols(planned, config, make_protocol):  # before anything is extracted
         raise ConfigError(unfit)
     if strict and unreadable:
         raise ConfigError([f"dataset {d}: clip {c}: {r} (--strict)" for (d, c), r in sorted(unreadable.items())])

@@ -9,20 +9,21 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from avbench.contract import PluginKind
 from avbench.contract.errors import UnfitConfigError
 
 
-def unfit_protocols(plan: Any, config: Any, registry: Any, protocol_ref: Callable[[Any, str, str], Any]
-                    ) -> list[str]:
-    """One problem line per experiment x protocol whose protocol refuses the experiment's clips."""
+def unfit_protocols(plan: Any, config: Any, make_protocol: Callable[[str, str], Any]) -> list[str]:
+    """One problem line per experiment x protocol whose protocol refuses the experiment's clips.
+
+    ``make_protocol(experiment, protocol key)`` gives the protocol plugin an experiment runs under.
+    """
     problems = []
     for exp in plan.experiments.values():
         if exp.error or not exp.clips:
             continue
         for key in exp.config.protocols:
             try:
-                protocol = registry.create(protocol_ref(config, exp.name, key), PluginKind.PROTOCOL, plan.context)
+                protocol = make_protocol(exp.name, key)
                 folds = getattr(protocol, "iter_folds", None) or protocol.folds
                 next(iter(folds(exp.clips)), None)  # the first fold is enough to know it can split the data
             except UnfitConfigError as exc:

@@ -14,7 +14,7 @@ import pytest
 
 from avbench.cli.main import main
 from tests.conftest import FIXTURES
-from tests.core.conftest import TOY_BENCHMARK
+from tests.core.conftest import TOY_BENCHMARK, toy_benchmark, toy_plugins  # noqa: F401  (fixtures)
 
 ONE_SUBJECT = """
 [benchmark]
@@ -127,7 +127,7 @@ def test_strict_makes_a_missing_model_file_exit_2_and_without_it_a_skip_said_onc
 dataset = "toy"
 protocols = ["holdout"]
 [experiments.fer.branches.video]
-extractor = { plugin = "fer", params = { model = "/nonexistent/fer.hdf5" } }
+extractor = { plugin = "fer-mean-posteriors", params = { model = "/nonexistent/fer.hdf5" } }
 model = "toy-centroid"
 """)
     plain = cli(tmp_path, "run", "--no-progress", "--only", "fer")

@@ -21,7 +21,7 @@ from ..markdown import METRIC_LABELS
 from ..uncertainty import RANKING_METRIC, TIE_LEVEL, group_key
 from .view import (
     Figure, GroupView, experiment_sections, filter_options, group_id, group_views, metric_columns, overview,
-    page_name, ranking_label,
+    page_name, ranking_label, seed_system,
 )
 
 STATIC_FILES = ("site.css", "site.js")
@@ -65,7 +65,7 @@ def render_site(rows: list[dict[str, Any]], meta: dict[str, Any], metrics: list[
     for name, exp_rows in sorted(experiments.items()):
         page = template.render(
             site=site, boot=boot, name=name, modality=modalities.get(name, "?"),
-            seed_system=group_views(exp_rows[:1], metrics, modalities)[0].rows[0].seed_system,
+            seed_system=seed_system(exp_rows[0]),
             sections=experiment_sections(exp_rows, metrics, declared.get(name, "")), root="../")
         _write(board / "experiments" / page_name(name), page, written)
     for name in STATIC_FILES:

@@ -20,14 +20,17 @@ class Estimate:
     unknown_features: dict[str, int] = field(default_factory=dict)  # extractor -> features with no stored rate
     unknown_folds: int = 0
     known_folds: int = 0
+    known_features: int = 0
 
     def line(self, workers: int) -> str:
         """``estimate: about 2 min 10 s on 2 workers (from stored costs); 3 folds have none``."""
+        if not (self.known_folds or self.known_features or self.unknown_folds or any(self.unknown_features.values())):
+            return "estimate: nothing to compute"
         missing = [f"{n} feature(s) of {name}" for name, n in sorted(self.unknown_features.items()) if n]
         if self.unknown_folds:
             missing.append(f"{self.unknown_folds} fold(s)")
         head = (f"estimate: about {duration(self.seconds)} on {workers} worker(s), from stored costs"
-                if self.seconds or self.known_folds else "estimate: no stored cost for any of it")
+                if self.known_features or self.known_folds else "estimate: no stored cost for any of it")
         return head + (f"; no stored cost (never run here) for {', '.join(missing)}" if missing else "")
 
 
@@ -65,6 +68,7 @@ def estimate(output_dir: Path, to_extract: dict[str, int], folds_to_run: Iterabl
     for name, count in to_extract.items():
         if name in rates:
             busy += count / rates[name]
+            out.known_features += count
         elif count:
             out.unknown_features[name] = count
     for key in folds_to_run:

@@ -50,7 +50,8 @@ model = "toy-centroid"
 def cli(project: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
     """``avbench ARGS`` in a real process in ``project``, with the toy plugins importable."""
     environment = {**os.environ, **env}
-    environment["PYTHONPATH"] = os.pathsep.join([str(FIXTURES / "toy_plugins"), os.environ.get("PYTHONPATH", "")])
+    environment["PYTHONPATH"] = os.pathsep.join([env.get("PYTHONPATH", ""), str(FIXTURES / "toy_plugins"),
+                                                 os.environ.get("PYTHONPATH", "")])
     return subprocess.run([sys.executable, "-m", "avbench.cli.main", *args], cwd=project, env=environment,
                           capture_output=True, text=True, timeout=300)
 
@@ -179,3 +180,70 @@ def test_progress_off_a_terminal_is_a_plain_line_per_stage(toy_benchmark, tmp_pa
                for line in lines), lines
     assert any(line.startswith("extracting features: 72/72 clips done in ") for line in lines), lines
     assert any(line.startswith("running folds: 7/7 folds done in ") for line in lines), lines
+
+
+def test_library_warnings_inside_folds_are_summarised_per_row_not_printed_raw(tmp_path):
+    (tmp_path / "benchmark.toml").write_text(TOY_BENCHMARK.format(scale=1.0, sleep=0.0).replace(
+        'model = {{ plugin = "toy-centroid"'.replace("{{", "{"), 'model = { plugin = "toy-warning-centroid"'))
+    paths = os.pathsep.join([str(FIXTURES / "warning_plugins"), str(FIXTURES / "toy_plugins")])
+    result = cli(tmp_path, "run", "--no-progress", PYTHONPATH=paths)
+    assert result.returncode == 0, result.stderr
+    assert "this parameter will change" not in result.stdout
+    lines = [line for line in result.stderr.splitlines() if "will change in 9.0" in line or "y_pred" in line]
+    assert sorted(lines) == [
+        "library warnings in 1 fold(s) of centroid / holdout: FutureWarning: this parameter will change in 9.0 "
+        "(x1); UserWarning: y_pred contains classes not in y_true (x1) (each fold record lists them under "
+        "library_warnings)",
+        "library warnings in 6 fold(s) of centroid / loso: FutureWarning: this parameter will change in 9.0 (x6); "
+        "UserWarning: y_pred contains classes not in y_true (x6) (each fold record lists them under "
+        "library_warnings)"], result.stderr
+    record = json.loads((tmp_path / "runs/toy/centroid/holdout/seed-0/holdout.json").read_text())
+    assert record["library_warnings"] == {"FutureWarning: this parameter will change in 9.0": 1,
+                                          "UserWarning: y_pred contains classes not in y_true": 1}
+
+
+def test_a_module_claimed_by_two_distributions_is_one_line_naming_both(tmp_path):
+    (tmp_path / "twice_plugin.py").write_text(
+        "from avbench import hookimpl\n\n@hookimpl\ndef avbench_plugins():\n    return []\n")
+    for dist in ("twice_plugin-0.2.dist-info", "twice_plugin_old-0.1.dist-info"):  # a stale copy's metadata
+        (tmp_path / dist).mkdir()
+        name = dist.split("-")[0].replace("_", "-")
+        (tmp_path / dist / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 0.1\n")
+        (tmp_path / dist / "entry_points.txt").write_text("[avbench]\ntwice = twice_plugin\n")
+    result = cli(tmp_path, "list", PYTHONPATH=str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    broken = [line for line in result.stdout.splitlines() if line.startswith("BROKEN")]
+    assert len(broken) == 1 and len(broken[0]) < 400, broken
+    assert "module twice_plugin is claimed by two distributions" in broken[0]
+    assert "'twice-plugin'" in broken[0] and "'twice-plugin-old'" in broken[0] and "pip uninstall" in broken[0]
+    assert "already registered" not in result.stdout
+
+
+def test_describe_prints_plain_text_not_sphinx_roles():
+    result = subprocess.run([sys.executable, "-m", "avbench.cli.main", "describe", "svm-rbf"], capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "(see calibrated)" in result.stdout
+    assert ":func:" not in result.stdout and "``" not in result.stdout, result.stdout
+
+
+def test_a_stage_off_a_terminal_says_its_start_some_steps_and_its_end_with_a_rate_from_finished_work():
+    import io
+
+    from avbench.runner.progress import StageProgress
+
+    now = [0.0]
+    stream = io.StringIO()
+    with StageProgress("extracting features", 100, "clip", warming="2 worker processes starting", stream=stream,
+                       clock=lambda: now[0]) as bar:
+        now[0] = 60.0  # warm-up: the first 10 clips take a minute
+        bar.update(10)
+        for _ in range(9):
+            now[0] += 1.0  # then 10 clips a second
+            bar.update(10)
+    lines = stream.getvalue().splitlines()
+    assert lines[0] == ("extracting features: 100 clip(s) to do; warming up (2 worker processes starting): the "
+                        "first clips take longest")
+    assert lines[1] == "extracting features: 10/100 clips (10%), 1 min 00 s elapsed"
+    assert lines[2] == "extracting features: 20/100 clips (20%), 1 min 01 s elapsed, 10 clips/s, about 8 s left"
+    assert lines[-1] == "extracting features: 100/100 clips done in 1 min 09 s"

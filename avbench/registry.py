@@ -85,6 +85,8 @@ class PluginInfo:
             info["output_kind"] = self.cls.output_kind.value  # type: ignore[attr-defined]
         if self.kind is PluginKind.MODEL:
             info["accepts"] = sorted(k.value for k in self.cls.accepts)  # type: ignore[attr-defined]
+        if self.kind is PluginKind.DATASET and getattr(self.cls, "card", None):
+            info["corpus"] = self.cls.card()  # type: ignore[attr-defined]
         return info
 
 
@@ -179,10 +181,19 @@ class Registry:
     def register_module(self, module: ModuleType | object, source: str = "<module>") -> None:
         """Register one module's hook implementations and the plugin classes it returns, in isolation."""
         target = getattr(module, "__name__", repr(module))
+        if self.manager.is_registered(module):  # two distributions name one module (a stale *.egg-info, say)
+            other = (self.manager.get_name(module) or "?").rsplit(":", 1)[0]
+            if other == source:
+                return
+            self.broken.append(BrokenEntry(source, target, (
+                f"module {target} is claimed by two distributions, {other!r} and {source!r}: usually one is "
+                f"stale metadata (an old *.egg-info or *.dist-info folder left by an earlier install); "
+                f"`pip uninstall` the one you no longer use, or delete its metadata folder")))
+            return
         try:
             self.manager.register(module, name=f"{source}:{target}")
         except Exception as exc:
-            self.broken.append(BrokenEntry(source, target, f"cannot register hooks: {exc}"))
+            self.broken.append(BrokenEntry(source, target, f"cannot register hooks: {_first_line(exc)}"))
             return
         impls = [i for i in self.manager.hook.avbench_plugins.get_hookimpls() if i.plugin is module]
         for impl in impls:
@@ -284,6 +295,13 @@ def params_schema(params: type[BaseModel]) -> dict[str, Any]:
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
     return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _first_line(exc: BaseException, limit: int = 300) -> str:
+    """The exception's first line, at most ``limit`` characters (pluggy's messages can dump its whole registry)."""
+    lines = str(exc).strip().splitlines()
+    text = lines[0] if lines else type(exc).__name__
+    return text if len(text) <= limit else text[:limit] + "..."
 
 
 def _one_line(exc: BaseException) -> str:

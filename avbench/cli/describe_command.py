@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import enum
 import json
+import re
 import os
 import sys
 import textwrap
@@ -71,7 +72,9 @@ def bounds_of(field: FieldInfo) -> dict[str, Any]:
 def parameters(params_cls: type[BaseModel]) -> list[dict[str, Any]]:
     """One entry per parameter, in declaration order: name, type, default, bounds, description."""
     defaults = params_cls().model_dump(mode="json")
-    return [{"name": name, "type": type_name(field.annotation), "default": defaults.get(name),
+    # a parameter whose default a plugin leaves out of its dump (to keep older keys) still shows it
+    return [{"name": name, "type": type_name(field.annotation),
+             "default": defaults[name] if name in defaults else field.get_default(call_default_factory=True),
              "bounds": bounds_of(field), "description": (field.description or "").strip()}
             for name, field in params_cls.model_fields.items()]
 
@@ -147,6 +150,9 @@ def _summary_rows(d: dict[str, Any], code: str = "") -> list[tuple[str, str]]:
         rows.append(("output", f"{d['output_kind']}, {shape}"))
     if "accepts" in d:
         rows.append(("accepts", ", ".join(d["accepts"])))
+    if d.get("corpus"):
+        rows.append(("corpus", "; ".join(f"{k.replace('_', ' ')} {', '.join(map(str, v)) if isinstance(v, list) else v}"
+                                          for k, v in d["corpus"].items())))
     rows.append(("stochastic", "yes: its output depends on the seed" if d["stochastic"] else "no"))
     files = d.get("input_files", {})
     if "files" in files:
@@ -163,15 +169,26 @@ def _summary_rows(d: dict[str, Any], code: str = "") -> list[tuple[str, str]]:
     return rows
 
 
+#: ``:func:`calibrated` ``, ``:class:`~a.b.C` ``: a Sphinx role, rendered as its target's last part.
+SPHINX_ROLE = re.compile(r":(?:[a-z]+:)?[a-z]+:`~?(?:[^`<]*<)?([^`>]+)>?`")
+
+
+def plain(text: str) -> str:
+    """Docstring text as plain text for a terminal: Sphinx roles and double backquotes become the bare name."""
+    text = SPHINX_ROLE.sub(lambda m: m.group(1).rsplit(".", 1)[-1] if "." in m.group(1) and
+                           not m.group(1).startswith(".") else m.group(1), text)
+    return re.sub(r"``([^`]+)``", r"\1", text)
+
+
 def render_text(d: dict[str, Any]) -> str:
     from tabulate import tabulate
 
-    lines = [f"{d['name']} ({d['kind']}): {d['description']}"]
-    lines += [f"  {label + ':':<12}{text}" for label, text in _summary_rows(d)]
+    lines = [f"{d['name']} ({d['kind']}): {plain(d['description'])}"]
+    lines += [f"  {label + ':':<12}{plain(str(text))}" for label, text in _summary_rows(d)]
     if d["details"] and d["details"] != d["description"]:
-        lines += ["", *("  " + line if line else "" for line in d["details"].splitlines())]
+        lines += ["", *("  " + line if line else "" for line in plain(d["details"]).splitlines())]
     if d["parameters"]:
-        rows = [[p["name"], p["type"], json.dumps(p["default"]), _bounds_text(p["bounds"]), p["description"]]
+        rows = [[p["name"], p["type"], json.dumps(p["default"]), _bounds_text(p["bounds"]), plain(p["description"])]
                 for p in d["parameters"]]
         lines += ["", tabulate(rows, headers=["parameter", "type", "default", "bounds", "description"])]
     else:

@@ -107,7 +107,8 @@ def add_exchange_parsers(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("export", help="pack stored folds (records, predictions, fingerprints, fold definitions) "
                                       "into a bundle for another installation")
     p.add_argument("file", nargs="?", default="benchmark.toml")
-    p.add_argument("--only", nargs="+", metavar="NAME", help="export only these experiments")
+    p.add_argument("--only", nargs="+", action="extend", metavar="NAME",
+                   help="export only these experiments (repeatable: the names add up)")
     p.add_argument("-o", "--output", required=True, metavar="BUNDLE", help="a new folder, or a .tar.gz")
     p.add_argument("--submitter", help="who computed the results (default: git config user.name)")
     p.add_argument("--data", action="append", metavar="NAME=PATH", help="root folder of dataset NAME")

@@ -44,9 +44,44 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def config_file(args: argparse.Namespace) -> str:
+    """The config ``avbench run`` reads: the one named; else ``./benchmark.toml``, written from the starter when absent.
+
+    A folder with no ``benchmark.toml`` (a fresh wheel install, say) gets the starter config that ships in
+    the package (the synthetic demo), with one line saying so, and runs it.
+    """
+    from .starter import DEFAULT_CONFIG, write_starter
+
+    if args.file is not None:
+        return args.file
+    if not Path(DEFAULT_CONFIG).exists() and args.dry_run:  # a dry run writes nothing, not even the starter
+        raise AvbenchError(f"no {DEFAULT_CONFIG} here: `avbench init` writes the starter config (the synthetic "
+                           f"demo), or name a config file")
+    if not Path(DEFAULT_CONFIG).exists():
+        path = write_starter(Path.cwd())
+        print(f"avbench: no {DEFAULT_CONFIG} here: wrote the starter config (the synthetic demo) to {path}; "
+              f"edit it to add your data", file=sys.stderr)
+    return DEFAULT_CONFIG
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from .starter import DEFAULT_CONFIG, write_starter
+
+    folder = Path(args.folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        path = write_starter(folder)
+    except FileExistsError:
+        print(f"avbench: {folder / DEFAULT_CONFIG} exists: left as it is (remove it to start again)", file=sys.stderr)
+        return EXIT_USAGE
+    print(f"wrote {path}: the synthetic demo; run it with `avbench run` in {folder}")
+    return 0
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from avbench.config.loader import parse_data_overrides
 
+    args.file = config_file(args)
     registry = registry_for(args)
     if args.dry_run:
         from avbench.runner.dry_run import dry_run
@@ -80,7 +115,7 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
 
 #: Commands defined here; the others live in their own modules, imported only when asked for (or for help),
 #: so that ``avbench run`` does not pay for their imports (``compare`` pulls in scikit-learn).
-CORE_COMMANDS = frozenset({"list", "run", "leaderboard"})
+CORE_COMMANDS = frozenset({"list", "run", "leaderboard", "init"})
 
 
 def command_of(argv: Sequence[str]) -> str | None:
@@ -99,9 +134,15 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     p.add_argument("--strict", action="store_true", help="fail if any plugin is broken")
     p.set_defaults(func=cmd_list)
 
+    p = sub.add_parser("init", help="write the starter benchmark.toml (the synthetic demo) into a folder")
+    p.add_argument("folder", nargs="?", default=".")
+    p.set_defaults(func=cmd_init)
+
     p = sub.add_parser("run", help="run a benchmark (resumes: finished folds are not recomputed)")
-    p.add_argument("file", nargs="?", default="benchmark.toml")
-    p.add_argument("--only", nargs="+", metavar="NAME", help="run only these experiments")
+    p.add_argument("file", nargs="?", default=None,
+                   help="the config (default: ./benchmark.toml; where there is none, the starter demo is written)")
+    p.add_argument("--only", nargs="+", action="extend", metavar="NAME",
+                   help="run only these experiments (repeatable: the names add up)")
     p.add_argument("--data", action="append", metavar="NAME=PATH", help="root folder of dataset NAME")
     p.add_argument("--workers", type=int, help="worker processes (default: config, else all cores)")
     p.add_argument("--executor", choices=["local", "ray"], help="where units run (default: config, else local)")
@@ -148,6 +189,12 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         from .exchange_command import add_exchange_parsers
 
         add_exchange_parsers(sub)
+    except ImportError:
+        pass
+    try:
+        from .data_command import add_data_parser
+
+        add_data_parser(sub)
     except ImportError:
         pass
     try:

@@ -212,9 +212,18 @@ def format_validation_error(exc: ValidationError, model: type[BaseModel]) -> lis
             lines.append(f"{'.'.join(loc)}: required key is missing")
         else:
             value = error.get("input")
-            shown = f" (got {value!r})" if not isinstance(value, (dict, list)) else ""
-            lines.append(f"{'.'.join(loc) or '(top level)'}: {error['msg']}{shown}")
+            message = plain_message(error["msg"])
+            shown = f" (got {value!r})" if not isinstance(value, (dict, list)) and repr(value) not in message else ""
+            lines.append(f"{'.'.join(loc) or '(top level)'}: {message}{shown}")
     return lines
+
+
+def plain_message(message: str) -> str:
+    """pydantic's message as a person would write it: no ``Value error, `` or ``Assertion failed, `` prefix."""
+    for prefix in ("Value error, ", "Assertion failed, "):
+        if message.startswith(prefix):
+            return message[len(prefix):]
+    return message
 
 
 def _fields_at(model: Any, loc: list[str]) -> list[str]:

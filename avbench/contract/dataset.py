@@ -62,6 +62,21 @@ class Dataset(Plugin):
     modalities: ClassVar[tuple[str, ...]] = ("audio",)
     embedded: ClassVar[bool] = False
     synthetic: ClassVar[bool] = False
+    # What the board says about the corpus (as MTEB's task metadata); all optional, so older plugins keep working.
+    #: Spoken language(s) as BCP 47 tags, e.g. ``("en",)``; empty when unstated or not speech.
+    languages: ClassVar[tuple[str, ...]] = ()
+    #: Number of speakers (actors) in the complete release; None when unstated.
+    speakers: ClassVar[int | None] = None
+    #: Number of clips in the complete release (the reader may be asked for fewer); None when unstated.
+    clip_count: ClassVar[int | None] = None
+    #: The release's licence as its publishers state it (an SPDX id where there is one).
+    licence: ClassVar[str] = ""
+    #: Where the release can be had (a URL or repository).
+    source: ClassVar[str] = ""
+    #: Sample rate of the released audio in Hz; None when mixed or unstated.
+    sample_rate: ClassVar[int | None] = None
+    #: How the labels were obtained: acted or natural, and whether a label is the intended or a perceived emotion.
+    label_origin: ClassVar[str] = ""
     #: Per-file problems of the last :meth:`clips` call, each naming its file; their clips were left out.
     problems: Sequence[str] = ()
 
@@ -76,3 +91,11 @@ class Dataset(Plugin):
         naming every bad file. A root that is missing or holds no usable clip always raises.
         """
         raise NotImplementedError
+
+    @classmethod
+    def card(cls) -> dict[str, Any]:
+        """The corpus metadata above as plain data (unset entries left out), for the board and ``describe``."""
+        values = {"languages": list(cls.languages), "speakers": cls.speakers, "clips": cls.clip_count,
+                  "licence": cls.licence, "source": cls.source, "sample_rate": cls.sample_rate,
+                  "label_origin": cls.label_origin}
+        return {k: v for k, v in values.items() if v not in (None, "", [])}

@@ -32,3 +32,11 @@ class DatasetError(AvbenchError):
 
 class ResourceMissingError(AvbenchError):
     """A pretrained file or other resource is not where the configuration says; says what to put where."""
+
+
+class UnfitConfigError(AvbenchError, ValueError):
+    """A configuration that cannot run on this data (too few subjects or corpora for a protocol, say).
+
+    Raised by a plugin with a message naming the parameter that changes it; the runner reports it as a
+    configuration error before anything runs. A ``ValueError`` too, for callers that catch those.
+    """

@@ -46,10 +46,12 @@ SVG_RC = {"svg.hashsalt": "avbench", "svg.fonttype": "none", "font.family": "Dej
 SVG_METADATA = {"Date": None, "Creator": None}
 
 
-def _save_svg(fig: Any, path: Path) -> None:
+def _save_svg(fig: Any, path: Path, tight: bool = False) -> None:
+    """``tight``: the saved box takes in what lies outside the axes (a legend below them)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="svg", metadata=SVG_METADATA)
+        fig.savefig(tmp, format="svg", metadata=SVG_METADATA, **({"bbox_inches": "tight", "pad_inches": 0.08}
+                                                                  if tight else {}))
 
 
 def _pyplot() -> Any:
@@ -69,7 +71,7 @@ def scores_figure(labels: Sequence[str], metrics: dict[str, Sequence[tuple[float
     """
     plt = _pyplot()
     with plt.rc_context(SVG_RC):
-        fig, ax = plt.subplots(figsize=(6.4, 0.9 + 0.32 * len(labels)))
+        fig, ax = plt.subplots(figsize=(6.4, 1.3 + 0.32 * len(labels)))
         n = len(metrics)
         for k, (name, points) in enumerate(metrics.items()):
             offset = (k - (n - 1) / 2) * 0.22
@@ -81,11 +83,13 @@ def scores_figure(labels: Sequence[str], metrics: dict[str, Sequence[tuple[float
         ax.set_yticks(range(len(labels)), labels)
         ax.invert_yaxis()
         ax.set_xlabel("% (95% speaker-bootstrap interval)")
-        ax.set_title(title, fontsize=8)
+        ax.set_title(title, fontsize=8, pad=18)
         ax.grid(axis="x", linewidth=0.4, alpha=0.5)
-        ax.legend(fontsize=7, loc="lower right")
+        # in one line between the title and the plot: a legend inside covers the bars of a one-row chart
+        ax.legend(fontsize=7, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=max(1, n), frameon=False,
+                  borderaxespad=0.2, handletextpad=0.3, columnspacing=1.2)
         fig.tight_layout()
-        _save_svg(fig, path)
+        _save_svg(fig, path, tight=True)
         plt.close(fig)
 
 
@@ -99,12 +103,16 @@ def latency_figure(labels: Sequence[str], scores: Sequence[float], latencies_ms:
         ax.scatter(xs, ys, s=18)
         for label, x, y in zip(labels, xs, ys):
             ax.annotate(label, (x, y), xytext=(3, 3), textcoords="offset points", fontsize=6)
-        if xs and min(xs) > 0:
-            from matplotlib.ticker import FuncFormatter, NullFormatter
+        from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormatter
 
+        if xs and min(xs) > 0 and max(xs) / min(xs) >= 10:  # a log axis only where it spans a decade or more
             ax.set_xscale("log")
+            ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
             ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
             ax.xaxis.set_minor_formatter(NullFormatter())
+        else:  # a narrow range: a linear axis with several readable ticks
+            ax.xaxis.set_major_locator(MaxNLocator(nbins=6))
+        ax.margins(x=0.18, y=0.12)  # room for the labels of the points at the edges
         ax.set_xlabel("latency p50 per clip (ms)")
         ax.set_ylabel(f"{metric} (%)")
         ax.set_title(title, fontsize=8)

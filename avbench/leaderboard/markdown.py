@@ -98,6 +98,8 @@ def computed_with_cell(row: dict[str, Any]) -> str:
 
 
 def _short_commit(commit: str) -> str:
+    if commit.startswith("avbench "):  # an installed version (no git checkout), not a commit
+        return commit
     dirty = commit.endswith("+dirty")
     return commit.removesuffix("+dirty")[:9] + ("+dirty" if dirty else "")
 

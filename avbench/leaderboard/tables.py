@@ -168,10 +168,18 @@ def metric_fields(frames: dict[tuple[int, str], pl.DataFrame], predictions: RowP
     return out
 
 
+def source_name(computed_with: dict[str, Any]) -> str:
+    """The code a fold was computed with: its commit (``+dirty``), else (no git checkout: a wheel) ``avbench X.Y``."""
+    commit = str(computed_with.get("commit"))
+    if commit in ("unknown", "None") and computed_with.get("avbench_version"):
+        return f"avbench {computed_with['avbench_version']}"
+    return commit + ("+dirty" if computed_with.get("dirty") else "")
+
+
 def provenance_fields(ok: list[dict[str, Any]]) -> dict[str, Any]:
     """What the folds were computed with (commit, libraries, threads, device), from their records."""
     entries = [r["computed_with"] for r in ok if isinstance(r.get("computed_with"), dict)]
-    commits = sorted({str(c.get("commit")) + ("+dirty" if c.get("dirty") else "") for c in entries})
+    commits = sorted({source_name(c) for c in entries})
     libraries: dict[str, set[str]] = {}
     for c in entries:
         for name, version in (c.get("libraries") or {}).items():

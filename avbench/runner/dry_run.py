@@ -38,6 +38,7 @@ class ExperimentDryRun:
     protocols: dict[str, ProtocolPlan] = field(default_factory=dict)
     error: str | None = None
     unconfigured: bool = False
+    pending: bool = False  # its embedded dataset is not generated yet: counts unknown until it is
 
 
 @dataclass
@@ -46,6 +47,8 @@ class DryRun:
     output_dir: Path
     experiments: dict[str, ExperimentDryRun]
     to_extract: dict[str, int]  # extractor -> features to extract across experiments (each once)
+    estimate_line: str = ""
+    generated: dict[str, str] = field(default_factory=dict)  # embedded dataset -> where a real run generates it
 
     @property
     def units_done(self) -> int:
@@ -57,7 +60,12 @@ class DryRun:
 
     def lines(self) -> list[str]:
         out = [f"dry run of benchmark {self.benchmark!r} (results would go to {self.output_dir}):"]
+        out += [f"dataset {name}: embedded, not generated yet: a real run generates it first (into {where}), then "
+                f"plans its experiments" for name, where in self.generated.items()]
         for exp in self.experiments.values():
+            if exp.pending:
+                out.append(f"{exp.name}: would run once its dataset is generated (see above)")
+                continue
             if exp.error:
                 word = "skipped (not configured here)" if exp.unconfigured else "would not run (error)"
                 out.append(f"{exp.name}: {word}: {exp.error}")
@@ -75,6 +83,8 @@ class DryRun:
         extract = ", ".join(f"{name} {n}" for name, n in self.to_extract.items() if n) or "none"
         out.append(f"total: {self.units_done} unit(s) done, {self.units_to_run} to run; features to extract: "
                    f"{extract}; nothing was computed or written")
+        if self.estimate_line:
+            out.append(self.estimate_line)
         return out
 
 
@@ -126,9 +136,14 @@ def dry_run(config_path: str | Path, only: Sequence[str] | None = None,
     features, to_extract = feature_counts(plan, set(known_bad), cache.has)
     report = DryRun(plan.benchmark, plan.output_dir, {}, to_extract)
     for exp in plan.experiments.values():
+        pending = exp.dataset.pending and exp.error == exp.dataset.error
         report.experiments[exp.name] = ExperimentDryRun(exp.name, len(exp.clips), features.get(exp.name, {}),
-                                                        error=exp.error, unconfigured=exp.unconfigured)
+                                                        error=exp.error, unconfigured=exp.unconfigured,
+                                                        pending=pending)
+        if pending:
+            report.generated[exp.dataset.name] = exp.dataset.error.rsplit("generates it into ", 1)[-1].rstrip(")")
     errors: list[dict[str, Any]] = []
+    folds_to_run: list[tuple[str, str]] = []
     for unit in iter_fold_units(plan, config, registry, dict(known_bad), errors=errors, write_tables=False):
         entry = report.experiments[unit.experiment].protocols.setdefault(unit.protocol_key,
                                                                           ProtocolPlan(unit.protocol_key))
@@ -138,8 +153,16 @@ def dry_run(config_path: str | Path, only: Sequence[str] | None = None,
             entry.done += 1
         else:
             entry.to_run += 1
+            folds_to_run.append((unit.experiment, unit.protocol_key))
+    from .estimate import estimate
+    from .executor import usable_cores
+
+    workers = config.benchmark.workers or usable_cores()
+    report.estimate_line = estimate(plan.output_dir, to_extract, folds_to_run, workers).line(workers)
     for err in errors:
         exp = report.experiments[err["experiment"]]
+        if exp.pending:
+            continue
         if err["protocol"] is None:
             exp.error = exp.error or err["error"]
         else:

@@ -29,6 +29,7 @@ from avbench.storage.fold_store import CorruptResultError, read_predictions, rea
 from .clip_table import TABLES_DIR, ClipTable, FoldRows, present_on_sides
 from .corpora import class_coverage, experiment_clips, source_clip, source_id
 from .determinism import source_revision
+from .preflight import unfit_protocols
 from .seeds import default_seeds
 from .units import BranchSpec, ExtractTask, FoldUnit, PluginSpec, branch_plugins
 
@@ -48,6 +49,8 @@ class DatasetState:
     clips: list[Clip] = field(default_factory=list)
     error: str | None = None
     problems: list[str] = field(default_factory=list)  # files the dataset left out, one line each
+    wrong_root: Path | None = None  # a root given (config, variable or --data) that is missing or no folder
+    pending: bool = False  # (dry run) an embedded dataset a real run would generate first
 
 
 @dataclass
@@ -146,8 +149,20 @@ def load_dataset(name: str, config: BenchmarkConfig, registry: Registry, context
     """
     ref = config.datasets[name]
     plugin = registry.create({"plugin": ref.plugin, "params": ref.params}, PluginKind.DATASET, context)
-    state = DatasetState(name, PluginSpec(ref.plugin, plugin.version, plugin.get_params(), plugin.cache_salt()),
-                         synthetic=plugin.synthetic)
+    try:  # files the reader declares (a label table): their hashes key its data, as config_identity's do
+        inputs = input_hashes(plugin)
+    except ResourceMissingError as exc:
+        inputs = {}
+        missing = str(exc)
+    else:
+        missing = None
+    state = DatasetState(name, PluginSpec(ref.plugin, plugin.version, plugin.get_params(), plugin.cache_salt(),
+                                          inputs=inputs), synthetic=plugin.synthetic)
+    if missing is not None:
+        if strict:
+            raise ConfigError([f"dataset {name}: {missing} (--strict)"])
+        state.error = f"dataset {name!r}: {missing}"
+        return state
     root = resolve_dataset_root(name, config, base, data_overrides)
     if root is None and plugin.embedded:
         root = context.cache_dir / "datasets" / f"{ref.plugin}-{stable_hash(plugin.get_params())[:10]}"
@@ -158,15 +173,19 @@ def load_dataset(name: str, config: BenchmarkConfig, registry: Registry, context
             raise ConfigError([f"dataset {name}: no root configured (--strict): set {ref.env_var(name)}, "
                                f"give `root` in the config, or pass --data {name}=PATH"])
         return state
-    if root.exists() and not root.is_dir():
-        raise ConfigError([f"dataset {name}: root {root} is not a folder "
-                           f"(from {root_source(name, config, data_overrides)})"])
-    if not root.exists() and not plugin.embedded:  # an embedded dataset generates its root
-        raise ConfigError([f"dataset {name}: root {root} does not exist "
-                           f"(from {root_source(name, config, data_overrides)})"])
+    wrong = ("is not a folder" if root.exists() and not root.is_dir() else
+             "does not exist" if not root.exists() and not plugin.embedded else None)  # embedded: generated there
+    if wrong:  # missing data, like an unset root: a skip saying what to fix (an error with ``strict``)
+        line = (f"dataset {name}: root {root} {wrong} (from {root_source(name, config, data_overrides)}): "
+                f"point it at the data")
+        if strict:
+            raise ConfigError([f"{line} (--strict)"])
+        state.error, state.wrong_root = line, root
+        return state
     state.root = root
     if dry_run and plugin.embedded and not root.exists():
         state.error = f"dataset {name!r}: embedded, not generated yet (a real run generates it into {root})"
+        state.pending = True
         return state
     try:
         if not dry_run:  # an embedded dataset generates its files here
@@ -324,12 +343,19 @@ def build_plan(config: BenchmarkConfig, registry: Registry, base: Path, only: Se
         experiments[name] = plan
     if not dry_run:
         hashes.save()
+    planned = Plan(config.benchmark.name, context, base / config.benchmark.output / config.benchmark.name,
+                   datasets, experiments, outputs=(base / config.benchmark.leaderboards,))
+    def make_protocol(experiment: str, key: str) -> Any:
+        spec = resolve_spec(registry, protocol_ref(config, experiment, key), PluginKind.PROTOCOL, context)
+        return registry.create(spec.ref, PluginKind.PROTOCOL, context)
+
+    if unfit := unfit_protocols(planned, config, make_protocol):  # before anything is extracted
+        raise ConfigError(unfit)
     if strict and unreadable:
         raise ConfigError([f"dataset {d}: clip {c}: {r} (--strict)" for (d, c), r in sorted(unreadable.items())])
     log_lines(log, [f"dataset {d}: clip {c} skipped: {r}" for (d, c), r in sorted(unreadable.items())],
               "unreadable clip(s)")
-    return Plan(config.benchmark.name, context, base / config.benchmark.output / config.benchmark.name,
-                datasets, experiments, outputs=(base / config.benchmark.leaderboards,))
+    return planned
 
 
 def extraction_tasks(plan: Plan, known_bad: Collection[str] = ()) -> list[ExtractTask]:
@@ -625,7 +651,9 @@ def iter_fold_units(plan: Plan, config: BenchmarkConfig, registry: Registry, ski
     ``write_tables=False``: a dry run writes nothing) and shared by its units, which hold row numbers.
     """
     errors = errors if errors is not None else []
-    source = source_revision(outputs=plan.outputs)  # once per run, in the main process: the commit the folds are computed with
+    # once per run, in the main process: the commit (and the installed avbench version, never keyed) the folds
+    # are computed with; a wheel install has no commit, and its version is what names the code
+    source = {**source_revision(outputs=plan.outputs), "avbench_version": __version__}
     for exp in plan.experiments.values():
         if exp.error:
             errors.append({"experiment": exp.name, "protocol": None, "error": exp.error,

@@ -26,8 +26,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
-from tqdm import tqdm
-
 from avbench.config.loader import load_config
 from avbench.registry import Registry, get_registry
 from avbench.storage.atomic import write_json
@@ -37,12 +35,14 @@ from .bad_media import BadMediaMemory
 from .executor import Executor, make_executor, with_executor
 from .failures import UnitFailure
 from .plan import Plan, build_plan, extraction_tasks, fold_units, why_not_done
+from .progress import StageProgress
 from .run_lock import run_folder_lock
 from .units import ExtractOutcome, ExtractTask, FoldUnit
 from .worker import extract_chunk, run_fold
 
 EXIT_OK = 0
 EXIT_FAILED = 1
+EXIT_CONFIG = 2  # as a configuration error: what --strict makes of data or resources not configured
 
 
 class RunInterrupted(BaseException):
@@ -67,6 +67,9 @@ class RunSummary:
     extraction: dict[str, dict[str, float]] = field(default_factory=dict)
     strict: bool = False
     leaderboard: Path | None = None
+    computed: set[tuple[str, str]] = field(default_factory=set)  # (experiment, protocol) with a fold run now
+    #: per (experiment, protocol): library warning text -> count, and how many folds raised any
+    library_warnings: dict[tuple[str, str], Counter] = field(default_factory=dict)
 
     @property
     def experiment_errors(self) -> list[dict[str, Any]]:
@@ -75,9 +78,15 @@ class RunSummary:
 
     @property
     def exit_code(self) -> int:
-        """0 only when every planned fold ran or was already done and nothing failed."""
+        """0 when every planned fold ran or was already done and nothing failed; 2 under ``strict`` when data or
+        a resource is not configured (as a configuration error); 0 when all there was to run is not configured
+        here (skipped, each said once); 1 when anything failed or could not run, or nothing was planned."""
+        if self.strict and any(e.get("unconfigured") for e in self.errors):
+            return EXIT_CONFIG
         if self.failed or self.experiment_errors or any(self.failed_work.values()):
             return EXIT_FAILED
+        if not self.planned and self.errors and all(e.get("unconfigured") for e in self.errors):
+            return EXIT_OK
         return EXIT_OK if self.planned else EXIT_FAILED
 
     def as_dict(self) -> dict[str, Any]:
@@ -165,8 +174,7 @@ def run_extraction(plan: Plan, executor: Executor, progress: bool, memory: BadMe
     stats: dict[str, dict[str, float]] = {}
     total = sum(len(t.clips) for t in queue)
     start = time.perf_counter()
-    with tqdm(total=total, desc="extracting features", unit="clip", disable=not progress or not total,
-              file=sys.stderr) as bar:
+    with StageProgress("extracting features", total, "clip", enabled=progress, warming=_warming(executor)) as bar:
         for task, outcome in executor.map_unordered(extract_chunk, queue, timeout=timeout):
             if isinstance(outcome, UnitFailure):
                 before = len(queue)
@@ -209,6 +217,12 @@ def run_extraction(plan: Plan, executor: Executor, progress: bool, memory: BadMe
         stats_path = plan.output_dir / "extraction-stats.json"
         write_json(stats_path, {**_read_json(stats_path), **stats})
     return ExtractionResult(dict(memory.verdicts), failed, diagnostics, stats)
+
+
+def _warming(executor: Executor) -> str:
+    """What the first units of a stage wait for: worker processes starting and loading their plugins."""
+    workers = getattr(executor, "workers", 1)
+    return f"{workers} worker process{'es' if workers != 1 else ''} starting and loading plugins"
 
 
 def planned_features(plan: Plan) -> dict[str, str]:
@@ -308,6 +322,9 @@ def run_benchmark(config_path: str | Path, only: Sequence[str] | None = None,
                 if render:  # again only when something it is made of changed
                     from .leaderboard_stamp import render_unless_unchanged
 
+                    if progress and summary.done:
+                        log("rendering the leaderboard (intervals, charts, site)...")
+
                     summary.leaderboard = render_unless_unchanged(config, base, registry,
                                                                   only=list(plan.experiments))
     return summary
@@ -373,7 +390,8 @@ def unconfigured_lines(plan: Plan, config: Any, errors: Sequence[dict[str, Any]]
     for error in errors:
         exp = plan.experiments.get(error["experiment"])
         corpora = list(exp.config.corpora) if exp is not None else []
-        missing = tuple(d for d in corpora if d in plan.datasets and plan.datasets[d].root is None)
+        missing = tuple(d for d in corpora if d in plan.datasets and plan.datasets[d].root is None
+                        and plan.datasets[d].wrong_root is None)  # a wrong root is said by its own message
         waiting.setdefault(missing or ("", error["error"]), set()).add(error["experiment"])
     lines = []
     for cause, names in waiting.items():
@@ -402,12 +420,22 @@ def _run_plan(plan: Plan, config: Any, registry: Registry, executor: Executor, p
     summary.planned = len(units)
     summary.errors.extend(plan_errors)
     skipped = [err for err in plan_errors if err.get("unconfigured") and not strict]
+    said_by_dataset: dict[str, list[str]] = {}  # a dataset's error was printed when it was planned: not again
     for err in plan_errors:
         if err in skipped and not verbose:
+            continue
+        exp = plan.experiments.get(err["experiment"])
+        if err not in skipped and exp is not None and err["protocol"] is None and exp.dataset.error \
+                and err["error"] == exp.dataset.error:
+            said_by_dataset.setdefault(exp.dataset.name, []).append(err["experiment"])
             continue
         word = "SKIPPED" if err in skipped else "NOT RUN (error)"
         log(f"{word} {err['experiment']}" + (f" / {err['protocol']}" if err['protocol'] else "")
             + f": {err['error']}")
+    for dataset, names in said_by_dataset.items():
+        shown = ", ".join(sorted(names)[:NAMED_WAITING]) + (f", ... {len(names) - NAMED_WAITING} more"
+                                                            if len(names) > NAMED_WAITING else "")
+        log(f"NOT RUN (error) {len(names)} experiment(s) of dataset {dataset} ({shown}): the dataset's error above")
     for line in unconfigured_lines(plan, config, skipped):
         log(f"SKIPPED (not configured here) {line}")
     if skipped and not verbose:
@@ -436,8 +464,8 @@ def _run_plan(plan: Plan, config: Any, registry: Registry, executor: Executor, p
         else:
             runnable.append(unit)
     attempts: Counter[str] = Counter()
-    with tqdm(total=len(runnable), desc="running folds", unit="fold", disable=not progress or not runnable,
-              file=sys.stderr) as bar:
+    warming = None if extraction.stats or extraction.failed else _warming(executor)  # extracting warmed them up
+    with StageProgress("running folds", len(runnable), "fold", enabled=progress, warming=warming) as bar:
         for unit, record in executor.map_unordered(run_fold, runnable, timeout=config.benchmark.fold_timeout):
             if isinstance(record, UnitFailure):
                 where = (f"running fold {unit.fold.name!r} (seed {unit.seed}) of {unit.experiment} / "
@@ -450,6 +478,8 @@ def _run_plan(plan: Plan, config: Any, registry: Registry, executor: Executor, p
                 record = failed_record(unit, f"{record.cause} {where}")
             _finish_fold(summary, registry, log, record)
             bar.update(1)
+    for line in library_warning_lines(summary):
+        log(line)
     summary.failed_work = {
         exp.name: {c: extraction.failed[k] for b in exp.branches for c, k in exp.keys.get(b.name, {}).items()
                    if k in extraction.failed}
@@ -468,12 +498,35 @@ def _run_plan(plan: Plan, config: Any, registry: Registry, executor: Executor, p
 def _finish_fold(summary: RunSummary, registry: Registry, log: Callable[[str], None], record: dict) -> None:
     if record.get("status") == "ok":
         summary.done += 1
+        summary.computed.add((record["experiment"], record["protocol"]))
     else:
         summary.failed += 1
         log(f"FAILED {record['experiment']} / {record['protocol']} / {record['fold']}: {record.get('error')}")
     for warning in record.get("warnings", []) or []:
         log(f"WARNING {record['experiment']} / {record['protocol']} / {record['fold']}: {warning}")
+    if record.get("library_warnings"):
+        counts = summary.library_warnings.setdefault((record["experiment"], record["protocol"]), Counter())
+        counts.update(record["library_warnings"])
+        counts[FOLDS_WITH_WARNINGS] += 1
     registry.hook.avbench_fold_finished(record=record)
+
+
+FOLDS_WITH_WARNINGS = ""  # the counter entry that counts folds, not warnings
+#: Distinct library warnings named per row at the end of a run (the rest counted).
+NAMED_WARNINGS = 2
+
+
+def library_warning_lines(summary: RunSummary) -> list[str]:
+    """One line per row whose folds raised library warnings (scikit-learn, numpy...): how many, the commonest."""
+    lines = []
+    for (experiment, protocol), counts in sorted(summary.library_warnings.items()):
+        folds = counts[FOLDS_WITH_WARNINGS]
+        texts = [(t, n) for t, n in counts.most_common() if t != FOLDS_WITH_WARNINGS]
+        shown = "; ".join(f"{t} (x{n})" for t, n in texts[:NAMED_WARNINGS])
+        more = f"; {len(texts) - NAMED_WARNINGS} other kind(s)" if len(texts) > NAMED_WARNINGS else ""
+        lines.append(f"library warnings in {folds} fold(s) of {experiment} / {protocol}: {shown}{more} "
+                     f"(each fold record lists them under library_warnings)")
+    return lines
 
 
 def failed_record(unit: FoldUnit, cause: str) -> dict[str, Any]:

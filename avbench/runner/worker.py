@@ -11,6 +11,7 @@ import json
 import sys
 import time
 import traceback
+import warnings
 from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Any, Mapping, Sequence
@@ -496,6 +497,28 @@ def run_fold(unit: FoldUnit) -> dict[str, Any]:
         fold = unit.fold
         record["class_coverage"] = class_coverage(unit.table.by_id, sorted(fold.training_side()), fold.test)
     data: FoldData | None = None
+    with warnings.catch_warnings(record=True) as caught:  # library warnings: counted in the record, not printed
+        warnings.simplefilter("default")
+        data = _fit_and_store(unit, record)
+    record["warnings"] = list(data.warnings) if data is not None else []
+    if library := library_warnings(caught):
+        record["library_warnings"] = library
+    record["finished"] = datetime.now(timezone.utc).isoformat()
+    return write_record(unit.stem.with_suffix(".json"), record)
+
+
+def library_warnings(caught: Sequence[warnings.WarningMessage]) -> dict[str, int]:
+    """Warnings raised while a fold ran, as ``{"Category: first line": count}`` (sorted by text)."""
+    counts: dict[str, int] = {}
+    for w in caught:
+        text = f"{w.category.__name__}: {str(w.message).strip().splitlines()[0] if str(w.message).strip() else ''}"
+        counts[text[:300]] = counts.get(text[:300], 0) + 1
+    return dict(sorted(counts.items()))
+
+
+def _fit_and_store(unit: FoldUnit, record: dict[str, Any]) -> FoldData | None:
+    """Fit, predict and store the fold, filling ``record`` (an exception becomes an error status); its data."""
+    data: FoldData | None = None
     try:
         record["computed_with"] = apply_determinism(unit)
         data = FoldData(unit)
@@ -517,9 +540,7 @@ def run_fold(unit: FoldUnit) -> dict[str, Any]:
     except Exception as exc:
         record.update(status="error", error=f"{type(exc).__name__}: {exc}".splitlines()[0],
                       traceback=traceback.format_exc())
-    record["warnings"] = list(data.warnings) if data is not None else []
-    record["finished"] = datetime.now(timezone.utc).isoformat()
-    return write_record(unit.stem.with_suffix(".json"), record)
+    return data
 
 
 def write_predictions(unit: FoldUnit, test_ids: list[str], proba: np.ndarray) -> dict[str, Any]:

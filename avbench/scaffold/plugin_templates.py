@@ -130,7 +130,8 @@ def avbench_plugins() -> list[type]:
     return [__CLASS__]
 '''
 
-MODEL = '''"""__CLASS__: an avbench model: standardised features and a logistic regression (scikit-learn)."""
+MODEL = '''"""__CLASS__: an avbench model. The template is a nearest-class-mean classifier, in numpy: replace its
+``fit`` and ``predict_proba`` with your model (and its description with what it then is)."""
 
 from __future__ import annotations
 
@@ -144,35 +145,39 @@ from avbench.contract import Features, Model, OutputKind, Params, stack
 
 
 class __CLASS__(Model):
-    """Standardised vectors and a multinomial logistic regression; no early stopping, so it also trains on X_val."""
+    """Nearest class mean: each class is the mean of its standardised training vectors; a clip's probabilities
+    are a softmax of minus its squared distances to them. Deterministic; it also trains on X_val."""
 
     name = "__NAME__"
     version = "0.1.0"
+    description = "nearest class mean on standardised vectors (the avbench model template: replace with yours)"
     accepts: ClassVar[frozenset[OutputKind]] = frozenset({OutputKind.VECTOR})
 
     class Params(Params):
-        C: float = Field(1.0, gt=0, description="inverse regularisation strength")
-        max_iter: int = Field(1000, ge=1)
+        temperature: float = Field(1.0, gt=0, description="softmax temperature over squared distances")
 
     def fit(self, X: Features, y: np.ndarray, *, n_classes: int, X_val: Features | None = None,
             y_val: np.ndarray | None = None) -> "__CLASS__":
-        from sklearn.linear_model import LogisticRegression
-        from sklearn.pipeline import make_pipeline
-        from sklearn.preprocessing import StandardScaler
-
-        X_all, y_all = list(X), np.asarray(y)
-        if X_val is not None and y_val is not None:
-            X_all, y_all = X_all + list(X_val), np.concatenate([y_all, np.asarray(y_val)])
+        X_all, y_all = stack(list(X)), np.asarray(y)
+        if X_val is not None and y_val is not None and len(X_val):
+            X_all, y_all = np.vstack([X_all, stack(list(X_val))]), np.concatenate([y_all, np.asarray(y_val)])
+        self.mean_ = X_all.mean(axis=0)
+        self.scale_ = np.where(X_all.std(axis=0) > 0, X_all.std(axis=0), 1.0)
+        Z = (X_all - self.mean_) / self.scale_
         self.n_classes_ = n_classes
-        self.pipeline_ = make_pipeline(StandardScaler(), LogisticRegression(
-            C=self.params.C, max_iter=self.params.max_iter, random_state=self.context.seed))
-        self.pipeline_.fit(stack(X_all), y_all)
+        self.present_ = np.unique(y_all)
+        self.centroids_ = np.stack([Z[y_all == c].mean(axis=0) for c in self.present_])
         return self
 
     def predict_proba(self, X: Features) -> np.ndarray:
-        proba = np.zeros((len(X), self.n_classes_))
+        Z = (stack(list(X)) - self.mean_) / self.scale_
+        distances = ((Z[:, None, :] - self.centroids_[None, :, :]) ** 2).sum(axis=2) / Z.shape[1]
+        logits = -distances / self.params.temperature
+        logits -= logits.max(axis=1, keepdims=True)
+        weights = np.exp(logits)
+        proba = np.zeros((len(Z), self.n_classes_))
         # a class missing from training still gets its (zero) column: n_classes columns, always
-        proba[:, self.pipeline_.classes_] = self.pipeline_.predict_proba(stack(X))
+        proba[:, self.present_] = weights / weights.sum(axis=1, keepdims=True)
         return proba
 
 
@@ -363,7 +368,7 @@ PLUGIN_SOURCES = {
 DEPENDENCIES = {
     "dataset": ["numpy"],
     "extractor": ["numpy", "soundfile"],
-    "model": ["numpy", "scikit-learn"],
+    "model": ["numpy"],
     "protocol": [],
     "augmenter": ["numpy"],
     "fusion": ["numpy"],

@@ -7,6 +7,7 @@ import json
 import subprocess
 from pathlib import Path
 
+import avbench
 from avbench.runner.determinism import source_revision
 from avbench.runner.run import run_benchmark
 
@@ -31,7 +32,8 @@ def test_every_fold_record_says_what_computed_it(toy_benchmark, tmp_path):
     run_benchmark(with_threads(toy_benchmark(), 2), progress=False, render=False)
     record = json.loads((tmp_path / "runs/toy/centroid/holdout/seed-0/holdout.json").read_text())
     computed = record["computed_with"]
-    assert set(computed) == {"commit", "dirty", "lock", "libraries", "torch_threads", "device"}
+    assert set(computed) == {"commit", "dirty", "lock", "libraries", "torch_threads", "device", "avbench_version"}
+    assert computed["avbench_version"] == avbench.__version__  # names the code where there is no commit (a wheel)
     assert computed["lock"] == hashlib.sha256((ROOT / "requirements.lock").read_bytes()).hexdigest()
     assert computed["torch_threads"] == 2 and record["setup"]["torch_threads"] == 2
     assert computed["device"] in ("cpu", "cuda")

@@ -48,7 +48,8 @@ def test_audio_and_video_of_a_take_join_by_stem_and_gender_comes_from_demographi
     assert second.meta["level"] == "HI" and second.meta["intensity"] == "high"
 
 
-def test_gender_is_unknown_without_the_demographics_table(make_tree):
+def test_gender_is_unknown_without_the_demographics_table(make_tree, monkeypatch):
+    monkeypatch.delenv("AVBENCH_CREMA_D_META", raising=False)  # no metadata folder to fall back on
     root = make_tree(["AudioWAV/1001_DFA_ANG_XX.wav"])
     (clip,) = CremaD().clips(root)
     assert clip.meta["gender"] == "unknown"

@@ -17,7 +17,10 @@ MODULES = {
     "savee": "avbench_plugins.datasets.savee",
     "iemocap": "avbench_plugins.datasets.iemocap",
     "enterface": "avbench_plugins.datasets.enterface",
+    "nemo": "avbench_plugins.datasets.nemo",
+    "ased": "avbench_plugins.datasets.ased",
 }
+AUDIO_ONLY = ("iemocap", "nemo", "ased")
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +39,7 @@ def test_dataset_plugin_registers_without_problems(dataset_registry, name):
     assert dataset_registry.problems() == []
     info = dataset_registry.info(name, PluginKind.DATASET)
     assert info.module == MODULES[name]
-    assert info.cls.labels and info.cls.modalities == (("audio",) if name == "iemocap" else ("audio", "video"))
+    assert info.cls.labels and info.cls.modalities == (("audio",) if name in AUDIO_ONLY else ("audio", "video"))
     assert info.describe()["params"]["classes"] == []
 
 
@@ -44,4 +47,4 @@ def test_only_the_demo_is_embedded_and_synthetic(dataset_registry):
     flags = {n: (dataset_registry.info(n).cls.embedded, dataset_registry.info(n).cls.synthetic) for n in MODULES}
     assert flags == {"synthetic-av": (True, True), "ravdess": (False, False), "crema-d": (False, False),
                      "rml": (False, False), "savee": (False, False), "iemocap": (False, False),
-                     "enterface": (False, False)}
+                     "enterface": (False, False), "nemo": (False, False), "ased": (False, False)}

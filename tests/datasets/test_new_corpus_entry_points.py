@@ -20,6 +20,8 @@ PYPROJECT = Path(__file__).resolve().parents[2] / "plugins" / "pyproject.toml"
 NEW = {"savee": ("avbench_plugins.datasets.savee", PluginKind.DATASET),
        "iemocap": ("avbench_plugins.datasets.iemocap", PluginKind.DATASET),
        "enterface": ("avbench_plugins.datasets.enterface", PluginKind.DATASET),
+       "nemo": ("avbench_plugins.datasets.nemo", PluginKind.DATASET),
+       "ased": ("avbench_plugins.datasets.ased", PluginKind.DATASET),
        "leave-one-session-out": ("avbench_plugins.protocols.leave_one_session_out", PluginKind.PROTOCOL)}
 
 

@@ -44,4 +44,4 @@ def test_a_video_experiment_on_an_audio_only_copy_is_skipped_not_failed(probe_pl
     assert "video-table" not in result.stderr  # a video extractor that reads a table, not the video, runs
     assert len(list((tmp_path / "runs/faults/video-table/loso/seed-0").glob("*.json"))) == 3
     strict = run_cli(path, "--strict", env=cli_env(tmp_path / "cache", AVBENCH_RAVDESS_ROOT=""))
-    assert strict.returncode == 1 and "NOT RUN (error) video" in strict.stderr
+    assert strict.returncode == 2 and "NOT RUN (error) video" in strict.stderr  # --strict: as a config error

@@ -123,10 +123,11 @@ def toy_root_with_unreadable_clips(root: Path) -> dict[str, str]:
             "03-angry-9": "Too many levels of symbolic links"}
 
 
-def plan_toy(path: Path, log: list[str] | None = None):
+def plan_toy(path: Path, log: list[str] | None = None, strict: bool = False):
     registry = discover()
     config = load_config(path, registry)
-    return config, registry, build_plan(config, registry, path.parent, log=(log if log is not None else []).append)
+    return config, registry, build_plan(config, registry, path.parent, log=(log if log is not None else []).append,
+                                        strict=strict)
 
 
 def test_unreadable_media_are_skipped_by_every_experiment_and_named(toy_plugins, tmp_path):
@@ -209,22 +210,28 @@ def ravdess_config(tmp_path: Path, root: str | None, monkeypatch) -> Path:
     return path
 
 
-def test_a_configured_dataset_root_that_does_not_exist_is_an_error(toy_plugins, tmp_path, monkeypatch):
+def test_a_configured_dataset_root_that_does_not_exist_is_a_skip_naming_it_and_an_error_when_strict(
+        toy_plugins, tmp_path, monkeypatch):
     path = ravdess_config(tmp_path, str(tmp_path / "nowhere"), monkeypatch)
+    _, _, plan = plan_toy(path)
+    line = (f"dataset ravdess: root {tmp_path / 'nowhere'} does not exist (from {path}: datasets.ravdess.root): "
+            f"point it at the data")
+    assert plan.datasets["ravdess"].error == line and plan.datasets["ravdess"].wrong_root == tmp_path / "nowhere"
     with pytest.raises(ConfigError) as err:
-        plan_toy(path)
-    assert err.value.lines == [f"dataset ravdess: root {tmp_path / 'nowhere'} does not exist "
-                               f"(from {path}: datasets.ravdess.root)"]
+        plan_toy(path, strict=True)
+    assert err.value.lines == [f"{line} (--strict)"]
     monkeypatch.setenv("AVBENCH_RAVDESS_ROOT", str(tmp_path / "elsewhere"))
     with pytest.raises(ConfigError, match=r"root .*elsewhere does not exist \(from \$AVBENCH_RAVDESS_ROOT\)"):
-        plan_toy(path)
+        plan_toy(path, strict=True)
 
 
-def test_a_dataset_root_that_is_a_file_is_an_error(toy_plugins, tmp_path, monkeypatch):
+def test_a_dataset_root_that_is_a_file_is_a_skip_and_an_error_when_strict(toy_plugins, tmp_path, monkeypatch):
     (tmp_path / "file").write_text("not a folder")
     path = ravdess_config(tmp_path, str(tmp_path / "file"), monkeypatch)
+    _, _, plan = plan_toy(path)
+    assert "is not a folder" in plan.datasets["ravdess"].error
     with pytest.raises(ConfigError, match=r"dataset ravdess: root .*file is not a folder"):
-        plan_toy(path)
+        plan_toy(path, strict=True)
 
 
 def test_an_unconfigured_root_is_a_skip_unless_strict(toy_plugins, tmp_path, monkeypatch):

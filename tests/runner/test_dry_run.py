@@ -30,9 +30,10 @@ def test_a_dry_run_on_a_fresh_cache_says_the_dataset_is_not_generated_and_writes
     cache = Path(os.environ["AVBENCH_CACHE"])
     before = snapshot(tmp_path, cache)
     lines = dry_run_lines(path, capsys)
-    assert any(line.startswith("centroid: would not run (error): dataset 'toy': embedded, not generated yet")
+    assert any(line.startswith("dataset toy: embedded, not generated yet: a real run generates it first")
                for line in lines), lines
-    assert lines[-1].startswith("total: 0 unit(s) done, 0 to run")
+    assert "centroid: would run once its dataset is generated (see above)" in lines
+    assert lines[-2].startswith("total: 0 unit(s) done, 0 to run")
     assert snapshot(tmp_path, cache) == before
 
 
@@ -47,7 +48,8 @@ def test_a_dry_run_after_a_run_says_everything_is_done_then_what_a_change_would_
     assert "centroid: 72 clips; features toy-extractor: 72 cached, 0 to extract" in lines
     assert "  holdout: 1 fold(s) x 1 seed(s): 1 done, 0 to run" in lines
     assert "  loso: 6 fold(s) x 1 seed(s): 6 done, 0 to run" in lines
-    assert lines[-1] == "total: 7 unit(s) done, 0 to run; features to extract: none; nothing was computed or written"
+    assert lines[-2] == "total: 7 unit(s) done, 0 to run; features to extract: none; nothing was computed or written"
+    assert lines[-1] == "estimate: nothing to compute"
     assert snapshot(tmp_path, cache) == before
 
     changed = toy_benchmark(scale=2.0)  # another extractor setting: every feature and every fold is new
@@ -56,5 +58,5 @@ def test_a_dry_run_after_a_run_says_everything_is_done_then_what_a_change_would_
     assert "centroid: 72 clips; features toy-extractor: 0 cached, 72 to extract" in lines
     assert "  holdout: 1 fold(s) x 1 seed(s): 0 done, 1 to run" in lines
     assert "  loso: 6 fold(s) x 1 seed(s): 0 done, 6 to run" in lines
-    assert lines[-1].startswith("total: 0 unit(s) done, 7 to run; features to extract: toy-extractor 72;")
+    assert lines[-2].startswith("total: 0 unit(s) done, 7 to run; features to extract: toy-extractor 72;")
     assert snapshot(tmp_path, cache) == before

@@ -61,7 +61,7 @@ def test_the_index_opens_from_file_with_its_script_figures_and_no_console_error(
         browser.execute_script("arguments[0].scrollIntoView()", image)
         assert browser.execute_script("return arguments[0].complete && arguments[0].naturalWidth > 0", image), \
             image.get_attribute("src")
-    total = len(browser.find_elements(By.CSS_SELECTOR, "table.board tbody tr"))
+    total = len(browser.find_elements(By.CSS_SELECTOR, "table.board tbody tr, details.not-run li[data-experiment]"))
     assert browser.find_element(By.ID, "shown-count").text == f"{total} rows"  # the script ran
 
 
@@ -124,3 +124,67 @@ def test_an_experiment_link_opens_its_page_and_a_screenshot_is_kept(browser, sit
     assert problems(browser) == []
     shot = tmp_path / "centroid-video.png"
     assert browser.save_screenshot(str(shot)) and shot.stat().st_size > 10_000
+
+
+#: Elements reaching past the viewport (the page's width less its scroll bar); with ``arguments[0]``, those inside
+#: a box that scrolls sideways within the viewport (a wide table at desktop width) are left out.
+OVERFLOWING = """
+const width = document.documentElement.clientWidth;
+const scrollers = arguments[0];
+const out = [];
+function inScroller(el) {
+  for (let up = el.parentElement; up && up !== document.body; up = up.parentElement) {
+    const x = getComputedStyle(up).overflowX;
+    if (x === 'auto' || x === 'scroll' || x === 'hidden') return true;
+  }
+  return false;
+}
+for (const el of document.body.querySelectorAll('*')) {
+  const box = el.getBoundingClientRect();
+  if (box.width === 0 && box.height === 0) continue;  // not shown (a closed <details>, a hidden row)
+  if ((box.right > width + 1 || box.left < -1) && !(scrollers && inScroller(el)))
+    out.push(el.tagName + '.' + el.className + ' ' + box.left + '-' + box.right);
+}
+if (document.documentElement.scrollWidth > width + 1) out.push('page scrolls sideways: ' + document.documentElement.scrollWidth);
+return [window.innerWidth, out];
+"""
+
+
+def at_width(driver, width: int) -> None:
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                           {"width": width, "height": 900, "deviceScaleFactor": 1, "mobile": False})
+
+
+@pytest.mark.parametrize("width", [1400, 400])
+def test_the_overview_comes_first_then_a_real_data_table_and_nothing_overflows(browser, site_board, width):
+    at_width(browser, width)
+    try:
+        browser.get((site_board / "index.html").as_uri())
+        sections = browser.find_elements(By.CSS_SELECTOR, "main section")
+        assert sections[0].get_attribute("id") == "overview"
+        cards = sections[0].find_elements(By.CSS_SELECTOR, "article.card")
+        groups = browser.find_elements(By.CSS_SELECTOR, "section.group")
+        ranked = [g for g in groups if g.find_elements(By.CSS_SELECTOR, "tr.best")]
+        assert [c.get_attribute("data-group") for c in cards] == [g.get_attribute("id") for g in ranked]
+        for card, group in zip(cards, ranked):  # each card's first bar is its table's best row
+            best = group.find_element(By.CSS_SELECTOR, "tr.best").get_attribute("data-experiment")
+            assert card.find_element(By.CSS_SELECTOR, "li.bar-row.best .bar-label a").text == best
+            assert card.find_element(By.CSS_SELECTOR, ".bar").size["width"] > 0
+        assert "real data" in groups[0].find_element(By.CSS_SELECTOR, "h2 .kind").text
+        synthetic = ["SYNTHETIC" in g.find_element(By.CSS_SELECTOR, "h2 .kind").text for g in groups]
+        assert synthetic == sorted(synthetic)  # demo tables last
+        shown, overflowing = browser.execute_script(OVERFLOWING, width > 720)  # at 400 px: nothing at all
+        assert shown == width and overflowing == [], overflowing
+        assert problems(browser) == []
+    finally:
+        browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+
+def test_rows_that_did_not_run_are_collapsed_under_their_table_with_the_reason(browser, site_board):
+    browser.get((site_board / "index.html").as_uri())
+    assert not browser.find_elements(By.CSS_SELECTOR, 'tr[data-experiment="needs-absent"]')
+    details = browser.find_element(By.CSS_SELECTOR, "details.not-run")
+    item = details.find_element(By.CSS_SELECTOR, 'li[data-experiment="needs-absent"]')
+    assert not item.is_displayed()  # collapsed
+    details.find_element(By.TAG_NAME, "summary").click()
+    assert item.is_displayed() and "AVBENCH_SITE_TEST_ABSENT_ROOT" in item.text

@@ -32,8 +32,9 @@ def test_the_index_has_one_table_per_markdown_table_holding_every_row(site_board
     markdown_titles = re.findall(r"^## (\S+) \(.*\) · (\d+ classes) · (protocol \S+)$", markdown, re.M)
     site_titles = re.findall(r"<h2>(\S+) · (\d+ classes) · (protocol \S+) <span", index)
     assert site_titles == markdown_titles and len(site_titles) == 4
-    for row in rows_of(site_board):
-        assert re.search(rf'<tr class="[^"]*" data-experiment="{re.escape(row["experiment"])}" '
+    for row in rows_of(site_board):  # a row that did not run is listed, collapsed, under its table
+        element = '<li ' if row["status"] == "not run" else '<tr class="[^"]*" '
+        assert re.search(rf'{element}data-experiment="{re.escape(row["experiment"])}" '
                          rf'data-dataset="{re.escape(row["dataset"])}" data-protocol="{row["protocol"]}"', index), row
 
 
@@ -58,7 +59,7 @@ def test_each_row_shows_its_interval_best_mark_reported_number_with_caveat_laten
     timed = next(r for r in rows.values() if r["latency_p50_ms"] is not None)
     assert f'data-sort="{timed["latency_p50_ms"]!r}">{timed["latency_p50_ms"]:.1f} / {timed["latency_p95_ms"]:.1f} ' \
            f'({timed["latency_device"]})</td>' in index
-    not_run = re.search(r'data-experiment="needs-absent".*?</tr>', index, re.S).group(0)
+    not_run = re.search(r'<li data-experiment="needs-absent".*?</li>', index, re.S).group(0)
     assert '<span class="status">not run</span>' in not_run
     assert "not run: dataset &#39;absent&#39; has no root: set AVBENCH_SITE_TEST_ABSENT_ROOT" in not_run
 
@@ -109,12 +110,13 @@ def test_a_submitted_by_column_shows_only_when_a_row_has_one(site_board, tmp_pat
     rows = rows_of(site_board)
     render_site(rows, meta, ["accuracy", "uar"], tmp_path / "plain", {}, {})
     assert "submitted by" not in (tmp_path / "plain" / "index.html").read_text()
-    rows[0]["submitted_by"] = "Lab <X>"
+    submitted = next(r for r in rows if r["status"] == "ok")  # a row shown in its table (not run: listed below)
+    submitted["submitted_by"] = "Lab <X>"
     render_site(rows, meta, ["accuracy", "uar"], tmp_path / "imported", {}, {})
     index = (tmp_path / "imported" / "index.html").read_text()
     assert '<button type="button">submitted by</button>' in index
-    assert '<td data-key="submitted_by">Lab &lt;X&gt;</td>' in index
-    page = (tmp_path / "imported" / "experiments" / f"{rows[0]['experiment']}.html").read_text()
+    assert '<td data-key="submitted_by" data-label="submitted by">Lab &lt;X&gt;</td>' in index
+    page = (tmp_path / "imported" / "experiments" / f"{submitted['experiment']}.html").read_text()
     assert 'Submitted by: <span class="submitted-by">Lab &lt;X&gt;</span>' in page
 
 

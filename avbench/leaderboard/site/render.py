@@ -20,8 +20,8 @@ from ..figures import latency_figure, recall_heatmap, scores_figure
 from ..markdown import METRIC_LABELS
 from ..uncertainty import RANKING_METRIC, comparison_metadata, group_key
 from .view import (
-    Figure, GroupView, experiment_sections, filter_options, group_id, group_views, metric_columns, page_name,
-    ranking_label,
+    Figure, GroupView, experiment_sections, filter_options, group_id, group_views, metric_columns, overview,
+    page_name, ranking_label, seed_system,
 )
 
 STATIC_FILES = ("site.css", "site.js")
@@ -54,7 +54,8 @@ def render_site(rows: list[dict[str, Any]], meta: dict[str, Any], metrics: list[
     columns = metric_columns(metrics)
     show_submitted = any(r.get("submitted_by") for r in rows)
     index = env.get_template("index.html").render(
-        site=site, boot=boot, groups=groups, filters=filter_options(groups), metric_columns=columns,
+        site=site, boot=boot, groups=groups, overview=overview(groups), filters=filter_options(groups),
+        metric_columns=columns,
         ranking=ranking_label(), show_submitted=show_submitted, bad_files=meta.get("bad_files") or [], root="")
     _write(board / "index.html", index, written)
     experiments: dict[str, list[dict[str, Any]]] = {}
@@ -64,7 +65,7 @@ def render_site(rows: list[dict[str, Any]], meta: dict[str, Any], metrics: list[
     for name, exp_rows in sorted(experiments.items()):
         page = template.render(
             site=site, boot=boot, name=name, modality=modalities.get(name, "?"),
-            seed_system=group_views(exp_rows[:1], metrics, modalities)[0].rows[0].seed_system,
+            seed_system=seed_system(exp_rows[0]),
             sections=experiment_sections(exp_rows, metrics, declared.get(name, "")), root="../")
         _write(board / "experiments" / page_name(name), page, written)
     for name in STATIC_FILES:

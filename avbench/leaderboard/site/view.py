@@ -94,6 +94,19 @@ class Figure:
     alt: str
 
 
+@dataclass(frozen=True)
+class Bar:
+    """One bar of an overview chart: a row's ranking metric and its 95% interval, in % (0-100)."""
+
+    experiment: str
+    page: str
+    value: float
+    low: float | None
+    high: float | None
+    text: str
+    mark: str  # "best" or "tied"
+
+
 @dataclass
 class GroupView:
     key: str
@@ -105,6 +118,10 @@ class GroupView:
     rows: list[RowView]
     elsewhere: list[tuple[str, str]]
     figures: list[Figure] = field(default_factory=list)
+    not_run: list[RowView] = field(default_factory=list)  # shown collapsed under the table, with their reasons
+    headline: bool = False  # real data under a speaker-independent LOSO or cross-corpus protocol
+    synthetic: bool = False
+    leaders: list[Bar] = field(default_factory=list)  # the best row and the rows tied with it, best first
 
 
 def metric_columns(metrics: list[str]) -> list[tuple[str, str]]:
@@ -191,19 +208,63 @@ def group_views(rows: list[dict[str, Any]], metrics: list[str], modalities: dict
         for r in group:
             if r.get("reported_elsewhere"):
                 elsewhere.setdefault(r["experiment"], r["reported_elsewhere"])
+        shown = [row_view(r, metrics, modalities.get(r["experiment"], "?")) for r in group]
         views.append(GroupView(
             key=group_id(key), title=f"{dataset} · {len(classes)} classes · protocol {protocol}", kind=kind,
             dataset=dataset, protocol=protocol, classes=", ".join(classes),
-            rows=[row_view(r, metrics, modalities.get(r["experiment"], "?")) for r in group],
-            elsewhere=sorted(elsewhere.items())))
-    return views
+            rows=[v for v in shown if v.status != "not run"], not_run=[v for v in shown if v.status == "not run"],
+            elsewhere=sorted(elsewhere.items()), synthetic=bool(synthetic),
+            headline=not synthetic and (is_cross_corpus(dataset) or any(is_loso(r) for r in group)),
+            leaders=leader_bars(group)))
+    return ordered_groups(views)
+
+
+#: Protocol plugins whose tables lead the site: every speaker (or corpus) is tested once, unseen.
+HEADLINE_PROTOCOLS = frozenset({"loso", "leave-one-corpus-out"})
+
+
+def is_loso(row: dict[str, Any]) -> bool:
+    """Whether the row's protocol is leave-one-subject-out (or leave-one-corpus-out), by plugin or by name."""
+    plugin = (_loads(row.get("setup"), {}).get("protocol") or {}).get("plugin")
+    return plugin in HEADLINE_PROTOCOLS or row.get("protocol") in HEADLINE_PROTOCOLS
+
+
+def ordered_groups(groups: list[GroupView]) -> list[GroupView]:
+    """Tables as a reader wants them: real-data LOSO and cross-corpus first, other real data, then synthetic
+    (demo) data; within each, tables with a ranked row before tables of rows that did not run. Stable."""
+    return sorted(groups, key=lambda g: (g.synthetic, not g.headline, not g.leaders))
+
+
+def leader_bars(rows: list[dict[str, Any]]) -> list[Bar]:
+    """The table's best row and the rows tied with it, as bars of the ranking metric with their intervals."""
+    def pct(value: Any) -> float | None:
+        number = _number(value)
+        return None if number is None else round(100 * number, 1)
+
+    out = []
+    for r in rows:
+        if r.get("stale") or not (r.get("is_best") or r.get("tied_with_best")):
+            continue
+        value = pct(r.get(f"{RANKING_METRIC}_pooled"))
+        if value is None:
+            continue
+        out.append(Bar(experiment=r["experiment"], page="experiments/" + page_name(r["experiment"]), value=value,
+                       low=pct(r.get(f"{RANKING_METRIC}_ci_low")), high=pct(r.get(f"{RANKING_METRIC}_ci_high")),
+                       text=metric_cell(r, RANKING_METRIC), mark="best" if r.get("is_best") else "tied"))
+    return sorted(out, key=lambda b: (b.mark != "best", -b.value, b.experiment))
+
+
+def overview(groups: list[GroupView]) -> list[GroupView]:
+    """The tables shown in the overview (those with a best row), in the page's order."""
+    return [g for g in groups if g.leaders]
 
 
 def filter_options(groups: list[GroupView]) -> list[tuple[str, str, list[str]]]:
     """(attribute, label, sorted values) of each filter of the index."""
     dims = [("dataset", "dataset"), ("protocol", "protocol"), ("classes", "class set"), ("modality", "modality"),
             ("seed_system", "seed system")]
-    return [(attr, label, sorted({getattr(r, attr) for g in groups for r in g.rows})) for attr, label in dims]
+    return [(attr, label, sorted({getattr(r, attr) for g in groups for r in [*g.rows, *g.not_run]}))
+            for attr, label in dims]
 
 
 # ---------------------------------------------------------------- experiment pages

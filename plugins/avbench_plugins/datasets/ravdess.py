@@ -68,6 +68,13 @@ class Ravdess(Dataset):
              'PLoS ONE 13(5): e0196391')
     labels: ClassVar[tuple[str, ...]] = LABELS
     modalities: ClassVar[tuple[str, ...]] = ("audio", "video")
+    languages: ClassVar[tuple[str, ...]] = ("en-US",)
+    speakers: ClassVar[int | None] = 24
+    clip_count: ClassVar[int | None] = 7356
+    licence: ClassVar[str] = "CC-BY-NC-SA-4.0"
+    source: ClassVar[str] = "https://zenodo.org/record/1188976"
+    sample_rate: ClassVar[int | None] = 48000
+    label_origin: ClassVar[str] = "acted; the intended emotion (validated by 247 raters, published apart)"
     Params = RavdessParams
 
     @classmethod

@@ -46,8 +46,16 @@ class Savee(Dataset):
 
     name = "savee"
     version = "1.0"
+    cites = 'Haq, Jackson 2009, "Speaker-dependent audio-visual emotion recognition", AVSP 2009'
     labels: ClassVar[tuple[str, ...]] = LABELS
     modalities: ClassVar[tuple[str, ...]] = ("audio", "video")
+    languages: ClassVar[tuple[str, ...]] = ("en-GB",)
+    speakers: ClassVar[int | None] = 4
+    clip_count: ClassVar[int | None] = 480
+    licence: ClassVar[str] = "free for research use (no SPDX licence)"
+    source: ClassVar[str] = "http://kahlan.eps.surrey.ac.uk/savee/"
+    sample_rate: ClassVar[int | None] = 44100
+    label_origin: ClassVar[str] = "acted; the intended emotion (a perception test by 10 listeners was published apart)"
     Params = SaveeParams
 
     @classmethod

@@ -12,6 +12,7 @@ from typing import Sequence
 from pydantic import Field, model_validator
 
 from avbench.contract import Clip, Fold, Params, Protocol
+from avbench.contract.errors import UnfitConfigError
 
 
 def corpus_of(clip: Clip, protocol: str) -> str:
@@ -97,8 +98,11 @@ class LeaveOneCorpusOut(Protocol):
     def folds(self, clips: Sequence[Clip]) -> list[Fold]:
         corpora = corpora_of(clips, self.name)
         if len(corpora) < self.params.min_corpora:
-            raise ValueError(f"protocol {self.name!r} needs at least {self.params.min_corpora} corpora, "
-                             f"got {len(corpora)} ({', '.join(corpora)})")
+            raise UnfitConfigError(
+                f"protocol {self.name!r} needs at least params.min_corpora = {self.params.min_corpora} corpora, "
+                f"got {len(corpora)} ({', '.join(corpora)}): add a corpus to the experiment"
+                + (", or set params.min_corpora = 2 to hold out each of two corpora in turn"
+                   if len(corpora) == 2 else ""))
         folds = []
         for held in corpora:
             test = tuple(c.clip_id for c in clips if corpus_of(c, self.name) == held)

@@ -9,6 +9,7 @@ from pydantic import Field
 
 from avbench import hookimpl
 from avbench.contract import Clip, Fold, Protocol
+from avbench.contract.errors import UnfitConfigError
 
 from .corpora import CorpusSplit, LeaveOneCorpusOut
 from .subjects import subject_key, subjects_of
@@ -33,8 +34,10 @@ class LeaveOneSubjectOut(Protocol):
         keys = [subject_key(c.subject) for c in clips]
         subjects = subjects_of(clips)
         if len(subjects) < 2 + self.params.val_subjects:
-            raise ValueError(f"protocol 'loso' needs at least {2 + self.params.val_subjects} subjects, "
-                             f"got {len(subjects)}")
+            raise UnfitConfigError(
+                f"protocol 'loso' needs at least {2 + self.params.val_subjects} subjects "
+                f"(2 + params.val_subjects = {self.params.val_subjects}), got {len(subjects)}: point the dataset at "
+                f"more subjects" + (" or lower params.val_subjects" if self.params.val_subjects else ""))
         ids = tuple(c.clip_id for c in clips)
         rows: dict[str, list[int]] = {}
         for row, key in enumerate(keys):

@@ -1,0 +1,1 @@
+"""Checking a dataset tree against its publishers' checksum list."""

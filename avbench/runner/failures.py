@@ -54,8 +54,8 @@ class ClusterLost(AvbenchError):
     def line(self) -> str:
         """What was lost, what is kept, how to resume: one line."""
         kept = f"; {self.kept}" if self.kept else ""
-        return (f"{self.cause}{kept}; finished folds and extracted features are stored: rerun the same command "
-                f"when the cluster is back (or with --executor local) to resume")
+        return (f"{self.cause}{kept}; rerun the same command when the cluster is back (or with --executor local) "
+                f"to resume: finished folds and extracted features are not computed again")
 
     def __str__(self) -> str:
         return self.line()

@@ -176,9 +176,13 @@ class RaySession:
         return self.watch is not None and self.watch.lost
 
     def lost_line(self) -> str:
-        where = f"{self.address} " if self.address else ""
-        return (f"lost the Ray cluster {where}(its head at {':'.join(map(str, self.head or ()))} stopped answering "
-                f"for {LOST_AFTER_SECONDS:g} s: the head node died or the connection to it broke)")
+        """What was lost, in words: the first part of :class:`~avbench.runner.failures.ClusterLost`'s line."""
+        head = ":".join(map(str, self.head or ()))
+        where = self.address.removeprefix("ray://") if self.address else head
+        server = "Ray Client server" if self.client else "head"
+        at = f" at {head}" if head != where else ""
+        return (f"lost the Ray cluster at {where} (its {server}{at} stopped answering for {LOST_AFTER_SECONDS:g} s: "
+                f"it died, or the connection to it broke)")
 
     def driver_node(self) -> dict[str, Any]:
         """Scheduling options that put an actor on the driver's node (for Ray Client: the head, where it runs)."""

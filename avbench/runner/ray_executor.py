@@ -83,6 +83,10 @@ def worker_environment() -> dict[str, str]:
     return {**env, "PYTHONPATH": worker_path()}
 
 
+class _LinkLost(BaseException):
+    """The progress actor on the driver's node did not take a report: the unit stops, no verdict on its work."""
+
+
 class _ProgressLink:
     """Stands in for the worker's pipe: ``report_progress`` reaches the driver's progress actor, and waits."""
 
@@ -90,7 +94,14 @@ class _ProgressLink:
         self._ray, self._sink, self._token = ray, sink, token
 
     def send(self, message: tuple[str, Any]) -> None:
-        self._ray.get(self._sink.report.remote(self._token, message[1]))
+        _tell(self._ray, self._sink.report.remote(self._token, message[1]))
+
+
+def _tell(ray: Any, ref: Any) -> None:
+    try:
+        ray.get(ref)
+    except ray.exceptions.RayError as exc:
+        raise _LinkLost(_first_line(exc)) from None
 
 
 class _Worker:
@@ -117,9 +128,11 @@ class _Worker:
         from . import worker_process
 
         worker_process._connection = _ProgressLink(ray, sink, token)
-        ray.get(sink.started.remote(token))
         try:
+            _tell(ray, sink.started.remote(token))
             return "result", fn(unit)
+        except _LinkLost as exc:  # the driver's node (or the head) is going: the driver decides
+            return "lost", str(exc)
         except BaseException as exc:  # SystemExit from a plugin included: the unit failed, not the worker
             return "raised", worker_process._raised(exc)
         finally:
@@ -303,6 +316,7 @@ class RayExecutor:
 
     def _check_cluster(self) -> None:
         if self._session.lost:
+            self._drop_all_quietly()
             raise ClusterLost(self._session.lost_line())
 
     def _drain(self) -> None:
@@ -360,19 +374,25 @@ class RayExecutor:
                     yield task.unit, UnitTimedOut(f"timed out after {timeout:g} s", tuple(task.progress))
 
     def _outcome(self, ref: Any, task: _Task) -> Any:
-        """The unit's result, or its failure in the local executor's terms; the actor goes back or goes."""
+        """The unit's result, or its failure in the local executor's terms; the actor goes back or goes.
+
+        Raises :class:`ClusterLost` when the failure is the head's (or the connection's), not the unit's.
+        """
         ray = self._ray
         try:
             kind, payload = ray.get(ref)
-        except ray.exceptions.RayTaskError as exc:  # our wrapper itself failed (it catches the work's errors)
-            self._busy.pop(id(task.actor), None)
-            return UnitRaised(f"Ray task failed: {one_line(exc.cause or exc)}", tuple(task.progress))
-        except ray.exceptions.RayError as exc:  # the actor, its worker or its node died; out of memory
+        except ray.exceptions.RayError as exc:
+            self._check_head()
+            if isinstance(exc, ray.exceptions.RayTaskError):  # our wrapper itself failed (it catches the work's)
+                self._busy.pop(id(task.actor), None)
+                return UnitRaised(f"Ray task failed: {one_line(exc.cause or exc)}", tuple(task.progress))
+            self._drop(task.actor)  # the actor, its worker or its node died; out of memory
+            return WorkerDied(f"worker died {self._on(task.actor)}Ray: {_first_line(exc)})", tuple(task.progress))
+        if kind == "lost":  # its progress could not reach the driver's node
+            self._check_head()
             self._drop(task.actor)
-            if self._session.watch is not None and self._session.watch.confirm():  # not a worker: the head
-                raise ClusterLost(self._session.lost_line())
-            where = f"on node {task.actor.node}; " if task.actor.node else "("
-            return WorkerDied(f"worker died {where}Ray: {_first_line(exc)})", tuple(task.progress))
+            return WorkerDied(f"worker {self._on(task.actor)}could not report to the driver: {payload})",
+                              tuple(task.progress))
         if kind == "result":
             self._busy.pop(id(task.actor), None)
             return payload
@@ -382,6 +402,22 @@ class RayExecutor:
         else:  # the plugin ended its process (SystemExit): a fresh actor, as a fresh local worker
             self._drop(task.actor)
         return failure
+
+    @staticmethod
+    def _on(actor: _Actor) -> str:
+        return f"on node {actor.node}; " if actor.node else "("
+
+    def _check_head(self) -> None:
+        """Raise :class:`ClusterLost` when the head does not answer now and the watch then decides it is gone."""
+        watch = self._session.watch
+        if watch is not None and watch.confirm():
+            self._drop_all_quietly()
+            raise ClusterLost(self._session.lost_line())
+
+    def _drop_all_quietly(self) -> None:
+        self._actors.clear()
+        self._busy.clear()
+        self._refs.clear()
 
     def close(self) -> None:
         """End the actors; disconnect from Ray when this executor connected. Once: later calls do nothing,

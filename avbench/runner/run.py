@@ -404,7 +404,8 @@ def _run_plan(plan: Plan, config: Any, registry: Registry, executor: Executor, p
     try:
         extraction = run_extraction(plan, executor, progress, memory, config.benchmark.clip_timeout, log)
     except ClusterLost as exc:
-        exc.kept = f"lost while extracting features; {_stored_folds(plan)} fold(s) stored earlier are kept"
+        exc.kept = (f"it was lost while extracting features (those extracted are cached); {_stored_folds(plan)} "
+                    f"fold(s) done earlier are kept")
         raise
     summary.extraction = extraction.stats
     units, plan_errors = fold_units(plan, config, registry, extraction.bad_media, extraction.diagnostics)
@@ -448,7 +449,7 @@ def _run_plan(plan: Plan, config: Any, registry: Registry, executor: Executor, p
         _run_folds(summary, registry, log, executor, runnable, config.benchmark.fold_timeout, progress)
     except ClusterLost as exc:
         exc.kept = (f"{summary.skipped + summary.done} of {summary.planned} fold(s) done and kept "
-                    f"({summary.done} finished in this run, {summary.skipped} before)")
+                    f"({summary.done} in this run, {summary.skipped} before)")
         raise
     summary.failed_work = {
         exp.name: {c: extraction.failed[k] for b in exp.branches for c, k in exp.keys.get(b.name, {}).items()

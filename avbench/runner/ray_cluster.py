@@ -30,6 +30,8 @@ from avbench.contract.errors import AvbenchError
 LOST_AFTER_SECONDS = 4.0
 #: How often the watch connects to it.
 PROBE_SECONDS = 1.0
+#: How long Ray Client keeps trying to reconnect before its calls fail (Ray's default: 30 s), unless set.
+CLIENT_RECONNECT_SECONDS = 10
 
 
 class RayNotInstalledError(AvbenchError):
@@ -144,12 +146,19 @@ class RaySession:
         self._token: PrivateToken | None = None
         if not ray.is_initialized():
             self._token = PrivateToken() if address is None else None
+            grace = "RAY_CLIENT_RECONNECT_GRACE_PERIOD"  # read as Ray Client connects
+            own_grace = grace not in os.environ and address is not None and address.startswith("ray://")
+            if own_grace:
+                os.environ[grace] = str(CLIENT_RECONNECT_SECONDS)
             try:
                 ray.init(address=address, include_dashboard=False, log_to_driver=True, runtime_env=runtime_env)
             except Exception as exc:  # no cluster there, a version mismatch, ...: one line, not a traceback
                 self._restore_env()
                 raise AvbenchError(f"executor 'ray': cannot {self.what_to_join()}: {_first_line(exc)}"
                                    f"{_auth_hint(exc)}") from None
+            finally:
+                if own_grace:
+                    os.environ.pop(grace, None)
             self.connected = True
         self.client = address is not None and address.startswith("ray://")
         self.head = self._head_address()
@@ -178,9 +187,9 @@ class RaySession:
     def lost_line(self) -> str:
         """What was lost, in words: the first part of :class:`~avbench.runner.failures.ClusterLost`'s line."""
         head = ":".join(map(str, self.head or ()))
-        where = self.address.removeprefix("ray://") if self.address else head
+        where = self.address or head
         server = "Ray Client server" if self.client else "head"
-        at = f" at {head}" if head != where else ""
+        at = f" at {head}" if head != where.removeprefix("ray://") else ""
         return (f"lost the Ray cluster at {where} (its {server}{at} stopped answering for {LOST_AFTER_SECONDS:g} s: "
                 f"it died, or the connection to it broke)")
 

@@ -88,13 +88,21 @@ class _LinkLost(BaseException):
 
 
 class _ProgressLink:
-    """Stands in for the worker's pipe: ``report_progress`` reaches the driver's progress actor, and waits."""
+    """Stands in for the worker's pipe: ``report_progress`` reaches the driver's progress actor.
+
+    A clip's start waits until the actor has it (and, calls from one caller running in order, everything
+    sent before it), so a worker that dies on a clip is known to have died on that clip; other reports
+    (a clip's end) do not wait: the next start, or the unit's result, follows them.
+    """
 
     def __init__(self, ray: Any, sink: Any, token: int) -> None:
         self._ray, self._sink, self._token = ray, sink, token
 
     def send(self, message: tuple[str, Any]) -> None:
-        _tell(self._ray, self._sink.report.remote(self._token, message[1]))
+        payload = message[1]
+        ref = self._sink.report.remote(self._token, payload)
+        if isinstance(payload, tuple) and payload and payload[0] == "start":
+            _tell(self._ray, ref)
 
 
 def _tell(ray: Any, ref: Any) -> None:
@@ -129,7 +137,7 @@ class _Worker:
 
         worker_process._connection = _ProgressLink(ray, sink, token)
         try:
-            _tell(ray, sink.started.remote(token))
+            sink.started.remote(token)  # starts the unit's clock; its first report waits for it
             return "result", fn(unit)
         except _LinkLost as exc:  # the driver's node (or the head) is going: the driver decides
             return "lost", str(exc)
@@ -324,7 +332,7 @@ class RayExecutor:
         ray = self._ray
         try:
             started, events = ray.get(self._sink.drain.remote(), timeout=SINK_SECONDS)
-        except (ray.exceptions.RayError, TimeoutError) as exc:  # the driver's own node, or the head, is gone
+        except (ray.exceptions.RayError, TimeoutError, ConnectionError) as exc:  # the driver's node, or the head, is gone
             watch = self._session.watch
             if watch is not None and watch.verdict(2 * watch.lost_after):
                 raise ClusterLost(self._session.lost_line()) from None
@@ -356,7 +364,11 @@ class RayExecutor:
             if not waiting_on:
                 time.sleep(POLL_SECONDS)
                 continue
-            ready, _ = ray.wait(waiting_on, num_returns=1, timeout=POLL_SECONDS)
+            try:
+                ready, _ = ray.wait(waiting_on, num_returns=1, timeout=POLL_SECONDS)
+            except ConnectionError:  # Ray Client: the connection broke and did not come back
+                self._check_head()
+                raise
             self._check_cluster()
             for ref in ready:
                 if ref in starting:
@@ -381,6 +393,9 @@ class RayExecutor:
         ray = self._ray
         try:
             kind, payload = ray.get(ref)
+        except ConnectionError:  # Ray Client: the connection broke and did not come back
+            self._check_head()
+            raise
         except ray.exceptions.RayError as exc:
             self._check_head()
             if isinstance(exc, ray.exceptions.RayTaskError):  # our wrapper itself failed (it catches the work's)

@@ -90,19 +90,30 @@ class _LinkLost(BaseException):
 class _ProgressLink:
     """Stands in for the worker's pipe: ``report_progress`` reaches the driver's progress actor.
 
-    A clip's start waits until the actor has it (and, calls from one caller running in order, everything
-    sent before it), so a worker that dies on a clip is known to have died on that clip; other reports
-    (a clip's end) do not wait: the next start, or the unit's result, follows them.
+    A clip's start goes at once, with whatever was reported since the last one (the previous clip's
+    end), and waits until the actor has it: a worker that dies on a clip is known to have died on that
+    clip, with one round trip per clip. What is left at the unit's end goes without waiting (the unit's
+    result follows it).
     """
 
     def __init__(self, ray: Any, sink: Any, token: int) -> None:
         self._ray, self._sink, self._token = ray, sink, token
+        self._pending: list[Any] = []
 
     def send(self, message: tuple[str, Any]) -> None:
         payload = message[1]
-        ref = self._sink.report.remote(self._token, payload)
+        self._pending.append(payload)
         if isinstance(payload, tuple) and payload and payload[0] == "start":
-            _tell(self._ray, ref)
+            _tell(self._ray, self._sink.report.remote(self._token, self._pending))
+            self._pending = []
+
+    def flush(self, wait: bool) -> None:
+        """Send what is left; with ``wait``, until the actor has it."""
+        if self._pending:
+            ref = self._sink.report.remote(self._token, self._pending)
+            self._pending = []
+            if wait:
+                _tell(self._ray, ref)
 
 
 def _tell(ray: Any, ref: Any) -> None:
@@ -135,16 +146,26 @@ class _Worker:
 
         from . import worker_process
 
-        worker_process._connection = _ProgressLink(ray, sink, token)
+        worker_process._connection = link = _ProgressLink(ray, sink, token)
         try:
             sink.started.remote(token)  # starts the unit's clock; its first report waits for it
-            return "result", fn(unit)
+            outcome: tuple[str, Any] = ("result", fn(unit))
         except _LinkLost as exc:  # the driver's node (or the head) is going: the driver decides
             return "lost", str(exc)
         except BaseException as exc:  # SystemExit from a plugin included: the unit failed, not the worker
-            return "raised", worker_process._raised(exc)
+            outcome = ("raised", worker_process._raised(exc))
+            try:
+                link.flush(wait=True)  # the driver salvages a failed unit by its progress: all of it
+            except _LinkLost as lost:
+                return "lost", str(lost)
         finally:
             worker_process._connection = None
+        if outcome[0] == "result":
+            try:
+                link.flush(wait=False)  # a result needs no progress: what is left only restarts the clock
+            except Exception:  # the driver's node is going: the result says the rest
+                pass
+        return outcome
 
 
 class _ProgressSink:
@@ -157,8 +178,8 @@ class _ProgressSink:
     def started(self, token: int) -> None:
         self._started.append(token)
 
-    def report(self, token: int, payload: Any) -> None:
-        self._events.setdefault(token, []).append(payload)
+    def report(self, token: int, payloads: list[Any]) -> None:
+        self._events.setdefault(token, []).extend(payloads)
 
     def drain(self) -> tuple[list[int], dict[int, list[Any]]]:
         started, events = self._started, self._events

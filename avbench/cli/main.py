@@ -209,8 +209,15 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser(command_of(argv)).parse_args(argv)
+    from avbench.runner.failures import ClusterLost
+
     try:
         return int(args.func(args) or 0)
+    except ClusterLost as exc:  # the Ray cluster went away mid-run: what is kept, how to resume
+        from avbench.runner.run import EXIT_CLUSTER_LOST
+
+        print(f"avbench: {exc.line()}", file=sys.stderr)
+        return EXIT_CLUSTER_LOST
     except AvbenchError as exc:
         for line in str(exc).splitlines():
             print(f"avbench: {line}", file=sys.stderr)

@@ -77,8 +77,10 @@ def scores_figure(labels: Sequence[str], metrics: dict[str, Sequence[tuple[float
             offset = (k - (n - 1) / 2) * 0.22
             ys = [i + offset for i in range(len(labels))]
             xs = [100 * p[0] for p in points]
-            low = [100 * (p[0] - p[1]) if p[1] is not None else 0.0 for p in points]
-            high = [100 * (p[2] - p[0]) if p[2] is not None else 0.0 for p in points]
+            # a pooled UAR or F1 can lie outside the range over speakers (shown below 6 speakers): the whisker
+            # then starts at the value instead of crossing it
+            low = [max(0.0, 100 * (p[0] - p[1])) if p[1] is not None else 0.0 for p in points]
+            high = [max(0.0, 100 * (p[2] - p[0])) if p[2] is not None else 0.0 for p in points]
             ax.errorbar(xs, ys, xerr=[low, high], fmt="o", markersize=4, capsize=2, linewidth=1, label=name)
         ax.set_yticks(range(len(labels)), labels)
         ax.invert_yaxis()

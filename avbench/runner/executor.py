@@ -4,7 +4,7 @@ The local executor runs every unit in a worker process (also with one worker), s
 segfaults, calls ``os._exit`` or is killed for memory costs only the unit it was running: the
 worker is replaced and the others go on. A unit past its time limit has its worker killed. A
 distributed engine only has to offer the same ``map_unordered`` over the same units
-(:mod:`avbench.runner.ray_executor` does, on Ray).
+(:mod:`avbench.runner.ray_executor` does, on warm Ray actors).
 
 Units whose plugins run on CUDA take a GPU slot (:mod:`avbench.runner.gpu_slots`): they run in
 workers that see only their slot's GPUs, one unit per slot at a time, beside the ``workers`` that
@@ -342,7 +342,7 @@ def with_executor(config: Any, executor: str | None = None, address: str | None 
 def make_executor(workers: int | None, settings: Any = None) -> Executor:
     """The executor ``settings`` (the ``[benchmark]`` section, or anything with its fields) ask for.
 
-    ``executor = "ray"`` runs units as Ray tasks on ``ray_address`` (a local Ray instance when unset);
+    ``executor = "ray"`` runs units on warm Ray actors of ``ray_address`` (a local Ray instance when unset);
     the default runs them in local worker processes.
     """
     from avbench.config.schema import max_workers

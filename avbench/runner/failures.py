@@ -39,6 +39,28 @@ class WorkerDied(UnitFailure):
     """The worker process ended while running the unit (segfault, ``os._exit``, OOM kill, ``sys.exit``)."""
 
 
+class ClusterLost(AvbenchError):
+    """The cluster the executor runs on went away (its head node, or the connection to it): the run ends.
+
+    Not a unit's failure: nothing is retried or recorded as failed; what finished is kept and a rerun
+    resumes. ``run.py`` adds how many folds are kept (:meth:`line`).
+    """
+
+    def __init__(self, cause: str) -> None:
+        super().__init__(cause)
+        self.cause = cause
+        self.kept: str = ""
+
+    def line(self) -> str:
+        """What was lost, what is kept, how to resume: one line."""
+        kept = f"; {self.kept}" if self.kept else ""
+        return (f"{self.cause}{kept}; rerun the same command when the cluster is back (or with --executor local) "
+                f"to resume: finished folds and extracted features are not computed again")
+
+    def __str__(self) -> str:
+        return self.line()
+
+
 class UnitTimedOut(UnitFailure):
     """The unit ran past its time limit; its worker was killed."""
 

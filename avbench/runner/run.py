@@ -8,9 +8,12 @@ Failure model (the README's "When things fail" says the same for users):
   remembered: the run says what failed, exits 1, and a plain rerun retries it;
 - a worker that dies costs one unit: the clip it was extracting, or the fold it was running. That
   unit is retried once in a fresh worker, then recorded as failed with its cause;
+- the Ray cluster going away (its head, or the connection to it) ends the run with one line saying
+  how many folds are kept and how to resume (:class:`~avbench.runner.failures.ClusterLost`);
 - exit codes: 0 when every planned fold ran or was already done; 1 when anything failed or an
-  experiment could not run for an error; 2 for a configuration error. Experiments whose data or
-  resources are not configured here are skipped (an error only with ``strict``).
+  experiment could not run for an error; 2 for a configuration error; 3 when the Ray cluster was
+  lost mid-run. Experiments whose data or resources are not configured here are skipped (an error
+  only with ``strict``).
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ from avbench.storage.fold_store import write_record
 
 from .bad_media import BadMediaMemory
 from .executor import Executor, make_executor, with_executor
-from .failures import UnitFailure
+from .failures import ClusterLost, UnitFailure
 from .plan import Plan, build_plan, extraction_tasks, fold_units, why_not_done
 from .progress import StageProgress
 from .run_lock import run_folder_lock
@@ -43,6 +46,8 @@ from .worker import extract_chunk, run_fold
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_CONFIG = 2  # as a configuration error: what --strict makes of data or resources not configured
+#: The Ray cluster went away mid-run (``avbench run`` prints one line saying what is kept; a rerun resumes).
+EXIT_CLUSTER_LOST = 3
 
 
 class RunInterrupted(BaseException):
@@ -414,7 +419,12 @@ def _run_plan(plan: Plan, config: Any, registry: Registry, executor: Executor, p
     memory = BadMediaMemory(plan.output_dir / "clip-errors.json")
     if retry_failed and (count := memory.forget_all()):
         log(f"--retry-failed: {count} remembered bad-media verdict(s) dropped; those clips are extracted again")
-    extraction = run_extraction(plan, executor, progress, memory, config.benchmark.clip_timeout, log)
+    try:
+        extraction = run_extraction(plan, executor, progress, memory, config.benchmark.clip_timeout, log)
+    except ClusterLost as exc:
+        exc.kept = (f"it was lost while extracting features (those extracted are cached); {_stored_folds(plan)} "
+                    f"fold(s) done earlier are kept")
+        raise
     summary.extraction = extraction.stats
     units, plan_errors = fold_units(plan, config, registry, extraction.bad_media, extraction.diagnostics)
     summary.planned = len(units)
@@ -463,21 +473,13 @@ def _run_plan(plan: Plan, config: Any, registry: Registry, executor: Executor, p
                       f"(first: {clip_id}: {cause}); rerun to retry"))
         else:
             runnable.append(unit)
-    attempts: Counter[str] = Counter()
     warming = None if extraction.stats or extraction.failed else _warming(executor)  # extracting warmed them up
-    with StageProgress("running folds", len(runnable), "fold", enabled=progress, warming=warming) as bar:
-        for unit, record in executor.map_unordered(run_fold, runnable, timeout=config.benchmark.fold_timeout):
-            if isinstance(record, UnitFailure):
-                where = (f"running fold {unit.fold.name!r} (seed {unit.seed}) of {unit.experiment} / "
-                         f"{unit.protocol_key} with plugin(s) {_plugins_of(unit)}")
-                if record.retryable and attempts[unit.fingerprint] == 0:
-                    attempts[unit.fingerprint] += 1
-                    log(f"RETRYING: {record.cause} {where}")
-                    runnable.append(unit)
-                    continue
-                record = failed_record(unit, f"{record.cause} {where}")
-            _finish_fold(summary, registry, log, record)
-            bar.update(1)
+    try:
+        _run_folds(summary, registry, log, executor, runnable, config.benchmark.fold_timeout, progress, warming)
+    except ClusterLost as exc:
+        exc.kept = (f"{summary.skipped + summary.done} of {summary.planned} fold(s) done and kept "
+                    f"({summary.done} in this run, {summary.skipped} before)")
+        raise
     for line in library_warning_lines(summary):
         log(line)
     summary.failed_work = {
@@ -493,6 +495,39 @@ def _run_plan(plan: Plan, config: Any, registry: Registry, executor: Executor, p
                {**summary.as_dict(), "finished": datetime.now(timezone.utc).isoformat()})
     registry.hook.avbench_run_finished(benchmark=plan.benchmark, summary=summary.as_dict())
     return summary
+
+
+def _run_folds(summary: RunSummary, registry: Registry, log: Callable[[str], None], executor: Executor,
+               runnable: deque, timeout: float | None, progress: bool, warming: str | None) -> None:
+    """Run the folds of ``runnable``; a worker's death retries a fold once, then records it as failed."""
+    attempts: Counter[str] = Counter()
+    with StageProgress("running folds", len(runnable), "fold", enabled=progress, warming=warming) as bar:
+        for unit, record in executor.map_unordered(run_fold, runnable, timeout=timeout):
+            if isinstance(record, UnitFailure):
+                where = (f"running fold {unit.fold.name!r} (seed {unit.seed}) of {unit.experiment} / "
+                         f"{unit.protocol_key} with plugin(s) {_plugins_of(unit)}")
+                if record.retryable and attempts[unit.fingerprint] == 0:
+                    attempts[unit.fingerprint] += 1
+                    log(f"RETRYING: {record.cause} {where}")
+                    runnable.append(unit)
+                    continue
+                record = failed_record(unit, f"{record.cause} {where}")
+            _finish_fold(summary, registry, log, record)
+            bar.update(1)
+
+
+def _stored_folds(plan: Plan) -> int:
+    """Finished fold records under the plan's experiments (said when the cluster is lost before any fold ran)."""
+    import json
+
+    count = 0
+    for name in plan.experiments:
+        for path in (plan.output_dir / name).glob("*/seed-*/*.json"):
+            try:
+                count += json.loads(path.read_text()).get("status") == "ok"
+            except (OSError, ValueError, AttributeError):
+                continue
+    return count
 
 
 def _finish_fold(summary: RunSummary, registry: Registry, log: Callable[[str], None], record: dict) -> None:

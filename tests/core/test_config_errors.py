@@ -75,7 +75,7 @@ model = "toy-centroid"
     with pytest.raises(ConfigError) as err:
         load_config(path, discover())
     text = str(err.value)
-    assert "experiments.e: Value error, 2 branches (a, b) need a fusion" in text
+    assert "experiments.e: 2 branches (a, b) need a fusion" in text
 
 
 def test_every_problem_is_reported_at_once(toy_plugins, tmp_path):

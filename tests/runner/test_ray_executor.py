@@ -8,8 +8,10 @@ skip, saying so, where it is not installed.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import sys
+import tempfile
 import tomllib
 from pathlib import Path
 
@@ -35,9 +37,13 @@ def ray_instance():
     os.environ["PYTHONPATH"] = os.pathsep.join(f for f in dict.fromkeys(folders) if f)
     sys.path[:0] = map(str, PLUGIN_FOLDERS)
     registry_module._cached = None
+    from avbench.runner.ray_cluster import PrivateToken
+
+    token = PrivateToken()  # as avbench's own local instance: no ~/.ray/auth_token written
     ray.init(num_cpus=2, num_gpus=2, include_dashboard=False, log_to_driver=False)
     yield ray
     ray.shutdown()
+    token.restore()
     sys.path[:] = saved_path
     if saved_env is None:
         os.environ.pop("PYTHONPATH", None)
@@ -97,7 +103,8 @@ def test_a_killed_worker_is_a_retryable_worker_death_and_a_new_worker_takes_the_
     finally:
         executor.close()
     assert isinstance(first, WorkerDied) and first.retryable
-    assert first.cause.startswith("worker died (Ray:")
+    assert first.cause.startswith("worker died on node ")  # the node's IP and id, then Ray's words
+    assert "; Ray: ActorDiedError" in first.cause
     assert isinstance(second, int)
 
 
@@ -198,7 +205,7 @@ def test_workers_killed_mid_extraction_and_mid_fold_are_retried_with_nothing_los
     summary = run_benchmark(killed, progress=False, render=False, executor="ray", log=lines.append)
 
     assert not extract_switch.exists() and not fold_switch.exists()  # both faults fired
-    retries = [line for line in lines if line.startswith("RETRYING: worker died (Ray:")]
+    retries = [line for line in lines if line.startswith("RETRYING: worker died on node ")]
     assert len(retries) == 1 and "running fold" in retries[0]  # the fold's retry; the clip's is silent
     assert (summary.failed, summary.exit_code) == (0, 0)
     assert not any(summary.failed_work.values()) and not any(summary.clip_errors.values())
@@ -265,3 +272,34 @@ def test_the_config_chooses_the_executor_and_the_command_line_overrides_it(tmp_p
     other = with_executor(config.model_copy(update={"benchmark": config.benchmark.model_copy(
         update={"executor": "local", "ray_address": None})}), address="ray://elsewhere:10001")
     assert (other.benchmark.executor, other.benchmark.ray_address) == ("ray", "ray://elsewhere:10001")
+
+
+def test_a_run_on_its_own_local_instance_leaves_no_instance_session_or_token_behind(tmp_path):
+    """The run starts one local Ray instance, ends it once, and starts none when it closes (it used to: closing
+    twice called Ray after shutdown, and Ray's auto-init started a fresh instance that wrote ~/.ray/auth_token)."""
+    pytest.importorskip("ray", reason="Ray is not installed here (pip install 'avbench[ray]')")
+    from tests.faults.conftest import run_cli
+    from tests.runner.loopback_cluster import descendants
+
+    home, ray_tmp = tmp_path / "home", Path(tempfile.mkdtemp(prefix="avb-ray-", dir="/tmp"))
+    home.mkdir()
+    config = write_fault_benchmark(tmp_path, "own-instance", workers=2)
+    try:
+        result = run_cli(config, "--executor", "ray", env={"HOME": str(home), "RAY_TMPDIR": str(ray_tmp)})
+        left = [p for p in descendants(1) if str(ray_tmp) in _command_line(p)]
+        sessions = sorted(p.name for p in ray_tmp.glob("ray/session_2*"))
+    finally:
+        shutil.rmtree(ray_tmp, ignore_errors=True)
+    assert result.returncode == 0, result.stderr
+    output = result.stdout + result.stderr
+    assert output.count("Started a local Ray instance") == 1, output
+    assert len(sessions) == 1, sessions
+    assert not left, f"Ray processes outlived the run: {left}"
+    assert not (home / ".ray").exists()  # no ~/.ray/auth_token: the instance's token lived in its environment
+
+
+def _command_line(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""

@@ -51,7 +51,7 @@ def test_each_row_shows_its_interval_best_mark_reported_number_with_caveat_laten
     for key in (("centroid", "loso"), ("centroid-noisy", "loso")):
         low, high = rows[key]["rank_low"], rows[key]["rank_high"]
         text = str(low) if low == high else f"{low}–{high}"
-        assert f'<td data-key="rank" data-sort="{float(low)!r}">{text}</td>' in index
+        assert f'<td data-key="rank" data-label="rank [95%]" data-sort="{float(low)!r}">{text}</td>' in index
     holdout = rows[("centroid", "holdout")]
     assert holdout["too_few_speakers"] and holdout["rank_low"] is None and holdout["vs_best_p"] is None
     assert not re.search(r'<tr class="[^"]* best" data-experiment="[^"]*"[^>]*data-protocol="holdout"', index)

@@ -243,8 +243,8 @@ def leader_bars(rows: list[dict[str, Any]]) -> list[Bar]:
 
     out = []
     for r in rows:
-        if r.get("stale") or not (r.get("is_best") or r.get("tied_with_best")):
-            continue
+        if r.get("stale") or r.get("too_few_speakers") or not (r.get("is_best") or r.get("tied_with_best")):
+            continue  # a table of too few test speakers names no best (its top row is not one)
         value = pct(r.get(f"{RANKING_METRIC}_pooled"))
         if value is None:
             continue

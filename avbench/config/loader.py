@@ -47,7 +47,7 @@ def load_config(path: str | Path, registry: Registry | None = None,
     except ValidationError as exc:
         raise ConfigError([f"{path}: {line}" for line in format_validation_error(exc, BenchmarkConfig)]) from None
     config._source = path
-    problems = []
+    problems = outside_project(raw.get("benchmark") or {}, config, path)
     for name in data_overrides or {}:
         if name not in config.datasets:
             problems.append(f"--data {name}: no dataset {name!r} in the file{did_you_mean(name, config.datasets)}")
@@ -58,6 +58,32 @@ def load_config(path: str | Path, registry: Registry | None = None,
     if problems:
         raise ConfigError([p if p.startswith("--data") else f"{path}: {p}" for p in problems])
     return config
+
+
+#: Folders avbench writes its results into: never outside the project unless the person running it says so.
+WRITTEN_FOLDERS = ("output", "leaderboards")
+
+
+def outside_project(raw: dict[str, Any], config: BenchmarkConfig, path: Path) -> list[str]:
+    """``output`` and ``leaderboards`` must lie in the config's folder, unless set through the environment.
+
+    A config is data (a stranger's pull request, say): ``output = "../../.."`` or an absolute path would
+    make avbench write elsewhere. A value that starts with an environment variable or ``~`` is the choice
+    of whoever runs avbench (``output = "$RUNS"``), and is taken as given.
+    """
+    base = path.resolve().parent
+    problems = []
+    for key in WRITTEN_FOLDERS:
+        given = raw.get(key)
+        if not isinstance(given, str) or given.startswith(("$", "~")):
+            continue
+        folder = Path(getattr(config.benchmark, key))
+        resolved = (folder if folder.is_absolute() else base / folder).resolve()
+        if not resolved.is_relative_to(base):
+            problems.append(f"benchmark.{key} = {given!r}: resolves to {resolved}, outside the project folder {base}; "
+                            f"keep it inside, or name the folder through an environment variable "
+                            f"({key} = \"$AVBENCH_{key.upper()}\") to write elsewhere on purpose")
+    return problems
 
 
 def check_against_registry(config: BenchmarkConfig, registry: Registry) -> list[str]:

@@ -171,3 +171,21 @@ def test_config_values_beyond_what_the_machine_can_hold_are_refused(tmp_path, to
     with pytest.raises(ConfigError) as refused:
         load_config(config)
     assert expected in "\n".join(refused.value.lines)
+
+
+@pytest.mark.parametrize("value", ['"../../escaped"', '"/tmp/avbench-elsewhere"'])
+@pytest.mark.parametrize("key", ["output", "leaderboards"])
+def test_a_config_cannot_send_results_outside_the_project(tmp_path, toy_env, key, value):
+    config = clone(tmp_path / "c", None)
+    config.write_text(config.read_text().replace('name = "swap"\n', f'name = "swap"\n{key} = {value}\n'))
+    with pytest.raises(ConfigError) as refused:
+        load_config(config)
+    (line,) = [x for x in refused.value.lines if f"benchmark.{key}" in x]
+    assert "outside the project folder" in line and "environment variable" in line
+
+
+def test_a_folder_outside_the_project_can_be_chosen_through_the_environment(tmp_path, toy_env, monkeypatch):
+    monkeypatch.setenv("AVBENCH_TEST_RUNS", str(tmp_path / "elsewhere"))
+    config = clone(tmp_path / "c", None)
+    config.write_text(config.read_text().replace('name = "swap"\n', 'name = "swap"\noutput = "$AVBENCH_TEST_RUNS"\n'))
+    assert load_config(config).benchmark.output == str(tmp_path / "elsewhere")

@@ -295,7 +295,7 @@ def test_a_run_on_its_own_local_instance_leaves_no_instance_session_or_token_beh
     assert output.count("Started a local Ray instance") == 1, output
     assert len(sessions) == 1, sessions
     assert not left, f"Ray processes outlived the run: {left}"
-    assert not (home / ".ray").exists()  # no ~/.ray/auth_token: the instance's token lived in its environment
+    assert not (home / ".ray").exists(), sorted(str(p) for p in (home / ".ray").rglob("*"))  # no ~/.ray/auth_token: the token lived in the environment
 
 
 def _command_line(pid: int) -> str:

@@ -31,7 +31,8 @@ def test_the_index_has_one_table_per_markdown_table_holding_every_row(site_board
     markdown = (site_board / "README.md").read_text()
     markdown_titles = re.findall(r"^## (\S+) \(.*\) · (\d+ classes) · (protocol \S+)$", markdown, re.M)
     site_titles = re.findall(r"<h2>(\S+) · (\d+ classes) · (protocol \S+) <span", index)
-    assert site_titles == markdown_titles and len(site_titles) == 4
+    # the same tables; the site puts the real-data LOSO and cross-corpus ones first (its overview leads)
+    assert sorted(site_titles) == sorted(markdown_titles) and len(site_titles) == 4
     for row in rows_of(site_board):  # a row that did not run is listed, collapsed, under its table
         element = '<li ' if row["status"] == "not run" else '<tr class="[^"]*" '
         assert re.search(rf'{element}data-experiment="{re.escape(row["experiment"])}" '

@@ -56,9 +56,12 @@ def _pct(value: Any) -> str:
 
 def _versus_best(row: dict[str, Any]) -> str:
     """``best``, ``tied with best (-1.2)`` or ``-4.5``: the row against its table's best, in points."""
+    difference = _pct(row.get("vs_best_difference"))
+    if row.get("too_few_speakers"):  # as on the board: no test can tell rows apart, so none is named best
+        return "top: too few test speakers to compare" if row.get("is_best") else \
+            (f"{float(difference):+.1f}: too few test speakers to compare" if difference else "")
     if row.get("is_best"):
         return "best"
-    difference = _pct(row.get("vs_best_difference"))
     if row.get("tied_with_best"):
         return f"tied with best ({float(difference):+.1f})" if difference else "tied with best"
     return f"{float(difference):+.1f}" if difference else ""

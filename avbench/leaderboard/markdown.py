@@ -187,10 +187,12 @@ def environment_lines(rows: list[dict[str, Any]], meta: dict[str, Any]) -> list[
     current = sum(s == "computed under the current lock" for s in statuses)
     verified = sum(s.startswith("re-verified") for s in statuses)
     other = sum(s.startswith("computed under another lock") for s in statuses)
+    carried = sum(1 for r in rows if r.get("kept_from_previous") and r.get("status") in ("ok", "partial"))
     return [f"**Environment.** Libraries are pinned by `requirements.lock` (sha256 `{meta['lock'][:12]}`) and "
             f"recorded with every fold, never keyed. Of {len(statuses)} rows with results, {current} were computed "
             f"under this lock, {verified} re-verified under it by `avbench verify --local` (recomputed folds "
-            f"compared with the evidence; the result is in each row's notes), {other} not re-verified yet.", ""]
+            f"compared with the evidence; the result is in each row's notes), {other} not re-verified yet, "
+            f"{carried} carried over from an earlier render without evidence.", ""]
 
 
 def render_markdown(rows: list[dict[str, Any]], meta: dict[str, Any], metrics: list[str]) -> str:

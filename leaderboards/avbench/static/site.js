@@ -46,7 +46,8 @@
     var shown = 0;
     document.querySelectorAll("section.group").forEach(function (section) {
       var visible = 0;
-      section.querySelectorAll("tbody tr").forEach(function (row) {
+      // the table's rows and the rows that did not run (listed, collapsed, under the table)
+      section.querySelectorAll("tbody tr, .not-run li[data-experiment]").forEach(function (row) {
         var match = wanted.every(function (pair) { return row.getAttribute("data-" + pair[0]) === pair[1]; });
         row.hidden = !match;
         if (match) { visible += 1; }

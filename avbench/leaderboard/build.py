@@ -88,6 +88,8 @@ def render_leaderboard(config: BenchmarkConfig, base: Path, registry: Registry |
             rows.append(kept_row(r, config, setups.get(key), registry))
             present.add(key)
     rows.extend(not_run_rows(config, output_dir, present, registry))
+    if only is None:  # every declared experiment has its row, so a later run on another machine adds none
+        rows.extend(not_yet_run_rows(config, present, registry))
     rows = without_not_run_beside_submitted(rows)
     unchecked = sorted((key, setup.unknown_because) for key, setup in setups.items()
                        if setup.fingerprint is None and key in predictions)
@@ -323,11 +325,26 @@ def _setup_fingerprint(setup: str | None) -> str | None:
         return None
 
 
+def not_yet_run_rows(config: BenchmarkConfig, present: set[tuple[str, str]],
+                     registry: Registry | None) -> list[dict[str, Any]]:
+    """A "not run" row for each declared experiment x protocol with no folds, no recorded reason and no earlier row."""
+    errors = [{"experiment": name, "protocol": protocol,
+               "error": f"no results stored yet: `avbench run --only {name}` computes it"}
+              for name, exp in config.experiments.items() for protocol in exp.protocols
+              if (name, protocol) not in present]
+    return _not_run_rows(config, errors, present, registry)
+
+
 def not_run_rows(config: BenchmarkConfig, output_dir: Path, present: set[tuple[str, str]],
                  registry: Registry | None) -> list[dict[str, Any]]:
     """Rows saying why an experiment has no result at all (no data here, a missing model file...)."""
+    return _not_run_rows(config, _read_json(output_dir / "not-run.json").get("errors", []), present, registry)
+
+
+def _not_run_rows(config: BenchmarkConfig, errors: list[dict[str, Any]], present: set[tuple[str, str]],
+                  registry: Registry | None) -> list[dict[str, Any]]:
     rows = []
-    for error in _read_json(output_dir / "not-run.json").get("errors", []):
+    for error in errors:
         exp = config.experiments.get(error["experiment"])
         if exp is None:
             continue

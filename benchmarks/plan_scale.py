@@ -240,6 +240,7 @@ def demo_rerun(workdir: Path) -> bool:
     board = [sys.executable, "-m", "avbench.cli.main", "leaderboard"]
     for label, command in (("first run (computes what is not stored yet)", run),
                            ("warm rerun (nothing to compute)", run),
+                           ("avbench leaderboard (the whole board, after a run of one experiment)", board),
                            ("avbench leaderboard (nothing changed)", board)):
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()

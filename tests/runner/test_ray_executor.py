@@ -274,7 +274,7 @@ def test_the_config_chooses_the_executor_and_the_command_line_overrides_it(tmp_p
     assert (other.benchmark.executor, other.benchmark.ray_address) == ("ray", "ray://elsewhere:10001")
 
 
-def test_a_run_on_its_own_local_instance_leaves_no_instance_session_or_token_behind(tmp_path):
+def test_a_run_on_its_own_local_instance_leaves_no_instance_session_or_token_behind(tmp_path, monkeypatch):
     """The run starts one local Ray instance, ends it once, and starts none when it closes (it used to: closing
     twice called Ray after shutdown, and Ray's auto-init started a fresh instance that wrote ~/.ray/auth_token)."""
     pytest.importorskip("ray", reason="Ray is not installed here (pip install 'avbench[ray]')")
@@ -283,6 +283,8 @@ def test_a_run_on_its_own_local_instance_leaves_no_instance_session_or_token_beh
 
     home, ray_tmp = tmp_path / "home", Path(tempfile.mkdtemp(prefix="avb-ray-", dir="/tmp"))
     home.mkdir()
+    for name in ("RAY_AUTH_MODE", "RAY_AUTH_TOKEN"):  # set in this process by the module's own Ray instance
+        monkeypatch.delenv(name, raising=False)  # (ray_instance); a user's shell starts without them
     config = write_fault_benchmark(tmp_path, "own-instance", workers=2)
     try:
         result = run_cli(config, "--executor", "ray", env={"HOME": str(home), "RAY_TMPDIR": str(ray_tmp)})

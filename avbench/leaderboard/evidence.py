@@ -18,7 +18,6 @@ here (some of its chosen folds come from ``runs/``); a row that no local fold to
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable
@@ -160,7 +159,7 @@ def write_row(root: Path, experiment: str, protocol: str, records: list[dict[str
         table = table.select("seed", "fold", *[c for c in table.columns if c not in ("seed", "fold")])
         with atomic_path(parquet) as tmp:
             table.write_parquet(tmp, compression="zstd", compression_level=19, statistics=False)
-            digest = hashlib.sha256(Path(tmp).read_bytes()).hexdigest()
+            digest = file_sha256(Path(tmp))  # as read_row checks it
     else:
         parquet.unlink(missing_ok=True)
     body = {"schema": SCHEMA, "experiment": experiment, "protocol": protocol, "predictions_sha256": digest,
